@@ -1,0 +1,45 @@
+"""The LMB web application: the factory that builds it."""
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import config
+from app import i18n, logs
+from app.extensions import babel, csrf, db, limiter, migrate
+
+
+def create_app(overrides=None, environ=None):
+    """Build the application; `overrides` replace settings (tests use it)."""
+    app = Flask(__name__, instance_path=str(config.INSTANCE_DIR))
+    app.config.from_mapping(config.flask_config(environ, overrides))
+    logs.configure(app)
+
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(config.BASE_DIR / "migrations"), render_as_batch=True
+    )
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_locale,
+        timezone_selector=lambda: "Europe/Brussels",
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from app import models  # noqa: F401 - registers the tables
+
+    from app.cli import lmb_cli
+    from app.errors import register_error_handlers
+    from app.health.views import bp as health_bp
+    from app.public.views import bp as public_bp
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(public_bp)
+    app.cli.add_command(lmb_cli)
+    register_error_handlers(app)
+    i18n.init_app(app)
+    return app

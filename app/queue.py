@@ -1,0 +1,46 @@
+"""Redis and the RQ queues: one place that knows how to reach them.
+
+Queues are named `<RQ_QUEUE_PREFIX>-default` (and so on), so that tests and
+several deployments can share one Redis server without touching each
+other's jobs. Job arguments are ids only, serialised as JSON.
+"""
+
+from functools import lru_cache
+
+from flask import current_app
+from redis import Redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+QUEUE_NAMES = ("high", "default", "low")
+
+
+@lru_cache(maxsize=8)
+def _connect(url):
+    return Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
+
+
+def redis_connection(url=None):
+    url = url or current_app.config["REDIS_URL"]
+    if not url:
+        raise RuntimeError("REDIS_URL is not set.")
+    return _connect(url)
+
+
+def queue_name(name="default", prefix=None):
+    prefix = prefix or current_app.config["RQ_QUEUE_PREFIX"]
+    return f"{prefix}-{name}"
+
+
+def get_queue(name="default"):
+    return Queue(
+        queue_name(name),
+        connection=redis_connection(),
+        serializer=JSONSerializer,
+    )
+
+
+def job_id(kind, *ids):
+    """A deterministic job id: one job per (kind, thing) at a time."""
+    prefix = current_app.config["RQ_QUEUE_PREFIX"]
+    return "-".join([prefix, kind, *(str(i) for i in ids)])

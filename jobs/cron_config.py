@@ -1,0 +1,14 @@
+"""Periodic jobs, loaded by `rq cron jobs/cron_config.py`.
+
+Queue names carry the deployment's RQ_QUEUE_PREFIX, read from the environment
+like every other setting.
+"""
+
+from rq import cron
+
+import config
+from jobs import maintenance
+
+PREFIX = config.read_settings()["RQ_QUEUE_PREFIX"]
+
+cron.register(maintenance.heartbeat, f"{PREFIX}-low", interval=60)

