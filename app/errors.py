@@ -14,7 +14,7 @@ TITLES = {
     404: _l("This page does not exist"),
     405: _l("We could not understand this request"),
     413: _l("This request is too large"),
-    429: _l("Please wait a moment"),
+    429: _l("Please wait a few minutes"),
     500: _l("Something went wrong"),
     503: _l("The service is briefly unavailable"),
 }
@@ -29,8 +29,8 @@ EXPLANATIONS = {
         "minutes and try again."
     ),
     500: _l(
-        "We have noted the problem. Please try again later; nothing you "
-        "entered before has been lost."
+        "We have noted the problem. Please try again later; what you saved "
+        "before has not been lost."
     ),
     503: _l("Please try again in a few minutes."),
 }

@@ -30,9 +30,9 @@ def test_root_picks_the_browser_language(client, accept, expected):
 @pytest.mark.parametrize(
     ("lang", "heading"),
     [
-        ("nl", "Sneller gevaccineerd"),
-        ("fr", "Faites-vous vacciner"),
-        ("de", "Lassen Sie sich"),
+        ("nl", "Laat u sneller vaccineren"),
+        ("fr", "Faites-vous vacciner plus tôt"),
+        ("de", "Lassen Sie sich früher impfen"),
     ],
 )
 def test_landing_page_speaks_the_language_of_its_url(client, lang, heading):
@@ -105,9 +105,9 @@ def test_finder_accepts_a_postcode_with_spaces_and_country_prefix(client):
 @pytest.mark.parametrize(
     ("lang", "message"),
     [
-        ("nl", "De postcode 9999 kennen we niet"),
+        ("nl", "We kennen geen Belgische postcode 9999."),
         ("fr", "Nous ne connaissons pas le code postal 9999"),
-        ("de", "Die Postleitzahl 9999 kennen wir nicht"),
+        ("de", "Die Postleitzahl 9999 ist uns in Belgien nicht bekannt."),
     ],
 )
 def test_finder_says_so_for_an_unknown_postcode(client, lang, message):
@@ -157,4 +157,4 @@ def test_unknown_page_is_a_translated_404(client):
     soup = page(client, "/fr/nothing-here", status=404)
 
     assert soup.html["lang"] == "fr"
-    assert "Cette page n'existe pas" in soup.h1.get_text()
+    assert "Cette page n’existe pas" in soup.h1.get_text()
