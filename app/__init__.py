@@ -4,7 +4,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from app import i18n, logs
+from app import crypto, i18n, logs
 from app.extensions import babel, csrf, db, limiter, migrate
 
 
@@ -18,6 +18,7 @@ def create_app(overrides=None, environ=None):
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
+    crypto.configure(app.config["DATA_KEYS"], app.config["LOOKUP_HASH_KEY"])
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(config.BASE_DIR / "migrations"), render_as_batch=True

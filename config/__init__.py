@@ -16,6 +16,7 @@ INSTANCE_DIR = BASE_DIR / "instance"
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production"
 # Fernet key for development and tests only; production refuses it.
 DEV_DATA_KEY = "ZGV2LW9ubHktZGF0YS1rZXktMzItYnl0ZXMtbG9uZyE="
+DEV_LOOKUP_HASH_KEY = "dev-only-lookup-hash-key"
 
 
 def _text(value):
@@ -44,7 +45,7 @@ SETTINGS = (
         "DATA_KEYS",
         DEV_DATA_KEY,
         "Fernet keys encrypting personal data at rest, newest first, comma "
-        "separated; the first also keys the look-up hash.",
+        "separated (see Key rotation).",
     ),
     Setting(
         "DATABASE_URL",
@@ -53,6 +54,11 @@ SETTINGS = (
     ),
     Setting("LMB_ENV", "development", "development, test or production."),
     Setting("LOG_LEVEL", "INFO", "Level of the application's log lines."),
+    Setting(
+        "LOOKUP_HASH_KEY",
+        DEV_LOOKUP_HASH_KEY,
+        "Secret of the keyed hash that finds a national number; never rotated.",
+    ),
     Setting("MAIL_FROM", "LMB <noreply@lmb.example.be>", "Sender of e-mails."),
     Setting("MAIL_HOST", "127.0.0.1", "SMTP relay host (the development sink)."),
     Setting("MAIL_PASSWORD", None, "SMTP password, if the relay needs one."),
@@ -197,5 +203,7 @@ def check_production(values):
         )
     if DEV_DATA_KEY in values["DATA_KEYS"].split(","):
         raise RuntimeError("DATA_KEYS must not contain the development key.")
+    if values["LOOKUP_HASH_KEY"] == DEV_LOOKUP_HASH_KEY:
+        raise RuntimeError("LOOKUP_HASH_KEY must be set in production.")
     if not values["REDIS_URL"]:
         raise RuntimeError("REDIS_URL must be set in production.")

@@ -16,6 +16,7 @@ def production(**extra):
         "SECRET_KEY": "k" * 40,
         "DATA_KEYS": "cHJvZHVjdGlvbi1rZXktb2YtMzItYnl0ZXMtLS0tLS0=",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "LOOKUP_HASH_KEY": "a-production-lookup-secret",
     }
     environ.update(extra)
     return environ
@@ -36,6 +37,7 @@ def test_production_starts_with_real_secrets():
         {"SECRET_KEY": "short"},
         {"DATA_KEYS": config.DEV_DATA_KEY},
         {"REDIS_URL": ""},
+        {"LOOKUP_HASH_KEY": config.DEV_LOOKUP_HASH_KEY},
     ],
 )
 def test_production_refuses_development_or_missing_secrets(extra):

@@ -1,5 +1,42 @@
 """The database tables. Each module holds the models of one area."""
 
+from app.models.audit import AuditEvent
+from app.models.campaign import Campaign, CampaignState, Invitation, InvitationState
 from app.models.centre import Centre, CentrePostcode, PostcodeArea
+from app.models.messaging import MessageState, OutboxMessage
+from app.models.registration import (
+    Eligibility,
+    Entry,
+    EntryCentre,
+    EntryKind,
+    EntryState,
+    Person,
+    Submission,
+    UTCDateTime,
+    utcnow,
+)
+from app.models.staff import Role, StaffUser
 
-__all__ = ["Centre", "CentrePostcode", "PostcodeArea"]
+__all__ = [
+    "AuditEvent",
+    "Campaign",
+    "CampaignState",
+    "Centre",
+    "CentrePostcode",
+    "Eligibility",
+    "Entry",
+    "EntryCentre",
+    "EntryKind",
+    "EntryState",
+    "Invitation",
+    "InvitationState",
+    "MessageState",
+    "OutboxMessage",
+    "Person",
+    "PostcodeArea",
+    "Role",
+    "StaffUser",
+    "Submission",
+    "UTCDateTime",
+    "utcnow",
+]

@@ -1,0 +1,16 @@
+"""The migrations build exactly the schema the models describe."""
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from app.extensions import db
+
+
+def test_migrated_schema_matches_the_models(app_ctx):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": False, "render_as_batch": True}
+        )
+        differences = compare_metadata(context, db.metadata)
+
+    assert differences == []
