@@ -5,7 +5,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 from app import crypto, i18n, logs
-from app.extensions import babel, csrf, db, limiter, migrate
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(overrides=None, environ=None):
@@ -30,16 +30,29 @@ def create_app(overrides=None, environ=None):
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
 
     from app import models  # noqa: F401 - registers the tables
 
+    from app.admin.views import bp as admin_bp
+    from app.auth.views import bp as auth_bp
+    from app.centre.views import bp as centre_bp
+    from app.citizen.views import bp as citizen_bp
     from app.cli import lmb_cli
+    from app.dev.views import bp as dev_bp
     from app.errors import register_error_handlers
     from app.health.views import bp as health_bp
     from app.public.views import bp as public_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(citizen_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(centre_bp)
+    app.register_blueprint(admin_bp)
+    if app.config["DEV_PAGES"]:
+        app.register_blueprint(dev_bp)
     app.cli.add_command(lmb_cli)
     register_error_handlers(app)
     i18n.init_app(app)
