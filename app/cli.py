@@ -1,9 +1,15 @@
 """`flask --app wsgi lmb ...`: the operator's commands."""
 
-import click
-from flask.cli import AppGroup
+import sys
 
-from app.services import centres
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from flask_babel import force_locale
+
+from app.models import Role
+from app.services import centres, users
+from app.services.errors import DomainError
 
 lmb_cli = AppGroup("lmb", help="LMB administration commands.")
 
@@ -41,3 +47,86 @@ def import_centres(centres_file, postcodes_file):
         )
     else:
         click.echo("Centres and postcodes are up to date; nothing changed.")
+
+
+# Staff accounts ------------------------------------------------------------
+
+DEMO_PASSWORD = "lmb-demo-password-2026"
+DEMO_CENTRE = "vl-gent-flanders-expo"
+# (username, role, centre code, RIZIV/INAMI number, display name)
+DEMO_USERS = (
+    ("operator@lmb.test", Role.OPERATOR, None, None, "Demo operator"),
+    ("staff@lmb.test", Role.CENTRE_STAFF, DEMO_CENTRE, None, "Demo centre staff"),
+    ("doctor@lmb.test", Role.DOCTOR, None, "10000000000", "Demo doctor"),
+    ("agent@lmb.test", Role.AGENT, None, None, "Demo contact-centre agent"),
+    ("monitor@lmb.test", Role.MONITOR, None, None, "Demo monitor"),
+)
+
+
+def _english(message):
+    """A service's (lazy) message in English, the operator console's language."""
+    with force_locale("en"):
+        return str(message)
+
+
+@lmb_cli.command("create-user")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(Role.ALL))
+@click.option("--centre", "centre_code", help="Centre code; centre staff only.")
+@click.option(
+    "--riziv", "riziv_number", help="RIZIV/INAMI number of 11 digits; doctors only."
+)
+@click.option("--name", "display_name", help="Name shown to colleagues.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input.",
+)
+def create_user(
+    username, role, centre_code, riziv_number, display_name, password_stdin
+):
+    """Create a staff account; asks for the password twice.
+
+    Passwords: at least 12 characters, not only one kind of character, not
+    the username, not a common password.
+    """
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = users.create_user(
+            username,
+            password,
+            role,
+            centre_code=centre_code,
+            riziv_number=riziv_number,
+            display_name=display_name,
+        )
+    except DomainError as exc:
+        raise click.ClickException(_english(exc.message)) from exc
+    click.echo(f"Created staff account {user.id} with role {user.role}.")
+
+
+@lmb_cli.command("demo-users")
+def demo_users():
+    """Create the demonstration accounts (development only; idempotent)."""
+    if current_app.config["LMB_ENV"] != "development":
+        raise click.ClickException(
+            "Demo accounts are only made when LMB_ENV is development."
+        )
+    created = 0
+    for username, role, centre_code, riziv, name in DEMO_USERS:
+        if users.find_user(username) is not None:
+            continue
+        try:
+            users.create_user(username, DEMO_PASSWORD, role, centre_code, riziv, name)
+        except DomainError as exc:
+            raise click.ClickException(_english(exc.message)) from exc
+        created += 1
+    present = len(DEMO_USERS) - created
+    click.echo(f"Demo accounts: {created} created, {present} already present.")
+    click.echo("Log in at http://127.0.0.1:5000/staff/login with one of:")
+    for username, role, *_ in DEMO_USERS:
+        click.echo(f"  {username:<20} {role}")
+    click.echo(f"Password of every demo account: {DEMO_PASSWORD}")

@@ -1,13 +1,15 @@
 """Which language a request is served in, and the helpers templates use for it.
 
 Public pages live under /nl/, /fr/ and /de/; the language in the URL wins.
-Pages without one (staff pages, /) follow the browser's Accept-Language,
-falling back to Dutch.
+Pages without one (staff pages, /) follow the `lang` cookie that
+/staff/language/<code> sets, else the browser's Accept-Language, falling back
+to Dutch.
 """
 
 from flask import current_app, g, request, url_for
 from flask_babel import lazy_gettext as _l
 
+LANG_COOKIE = "lang"
 LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "de": "Deutsch"}
 
 # Language names in their own language, with the label that tells screen
@@ -35,7 +37,11 @@ def select_locale():
     if request:
         # Pages without a route (404) still speak the language of their path.
         first = request.path.strip("/").split("/", 1)[0]
-        return first if first in languages() else browser_language()
+        if first in languages():
+            return first
+        # Staff pages: the language chosen with /staff/language/<code>.
+        chosen = request.cookies.get(LANG_COOKIE)
+        return chosen if chosen in languages() else browser_language()
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -63,6 +69,10 @@ def language_links():
             href = url_for(endpoint, lang=code, **args)
             if request.query_string and request.method == "GET":
                 href += "?" + request.query_string.decode("latin-1")
+        elif endpoint:
+            # A staff page: switch through the language cookie and come back.
+            back = request.full_path.rstrip("?")
+            href = url_for("auth.set_language", code=code, next=back)
         else:
             href = url_for("public.index", lang=code)
         links.append(

@@ -8,6 +8,7 @@ here, so importing this module has no side effects.
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -174,6 +175,9 @@ def flask_config(environ=None, overrides=None):
         DEV_PAGES=environment != "production",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Staff sessions end after 8 idle hours; each request renews them.
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        SESSION_REFRESH_EACH_REQUEST=True,
         SQLALCHEMY_DATABASE_URI=normalise_database_url(values["DATABASE_URL"]),
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         WTF_CSRF_TIME_LIMIT=None,

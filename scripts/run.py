@@ -185,6 +185,8 @@ def main(argv=None):
         supervisor.run_once(
             "loading centres and postcodes", [*flask, "lmb", "import-centres"]
         )
+        if env["LMB_ENV"] == "development":
+            supervisor.run_once("development accounts", [*flask, "lmb", "demo-users"])
 
         for name, module, extra, port in simulators:
             supervisor.start(
