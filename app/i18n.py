@@ -7,6 +7,7 @@ to Dutch.
 """
 
 from flask import current_app, g, request, url_for
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 LANG_COOKIE = "lang"
@@ -87,6 +88,12 @@ def language_links():
     return links
 
 
+def format_day(day):
+    """A date as the page's language writes it: 'vrijdag 4 december'."""
+    return format_date(day, format="EEEE d MMMM")
+
+
 def init_app(app):
     app.jinja_env.globals["language_links"] = language_links
     app.jinja_env.globals["current_language"] = select_locale
+    app.jinja_env.filters["format_day"] = format_day

@@ -5,12 +5,15 @@ several deployments can share one Redis server without touching each
 other's jobs. Job arguments are ids only, serialised as JSON.
 """
 
+import logging
 from functools import lru_cache
 
 from flask import current_app
 from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
+
+logger = logging.getLogger(__name__)
 
 QUEUE_NAMES = ("high", "default", "low")
 
@@ -44,3 +47,29 @@ def job_id(kind, *ids):
     """A deterministic job id: one job per (kind, thing) at a time."""
     prefix = current_app.config["RQ_QUEUE_PREFIX"]
     return "-".join([prefix, kind, *(str(i) for i in ids)])
+
+
+def enqueue_unique(queue, func, *ids, kind):
+    """Enqueue `func(*ids)` once per (kind, ids); False when Redis is down.
+
+    A job with the same id still waiting or running is left alone. A finished
+    job leaves no trace (result_ttl=0), so the same work can be asked again at
+    once; a failed one is kept a while for the monitoring, then a sweep job
+    asks again. Callers commit first: the job reads what they wrote.
+    """
+    from redis.exceptions import RedisError
+    from rq.exceptions import DuplicateJobError
+
+    try:
+        get_queue(queue).enqueue(
+            func, *ids, job_id=job_id(kind, *ids),
+            unique=True,
+            result_ttl=0,
+            failure_ttl=900,
+        )
+        return True
+    except DuplicateJobError:
+        return True
+    except RedisError:
+        logger.warning("could not enqueue %s %s: Redis unavailable", kind, ids)
+        return False

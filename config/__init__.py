@@ -80,6 +80,11 @@ SETTINGS = (
         int,
     ),
     Setting(
+        "PUBLIC_BASE_URL",
+        "http://127.0.0.1:5000",
+        "Address of the service as people reach it, used in links in messages.",
+    ),
+    Setting(
         "RATELIMIT_PUBLIC_FORMS",
         "20 per minute;200 per day",
         "Limit on posts of each public form, per client address.",

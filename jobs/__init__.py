@@ -31,14 +31,15 @@ def job(func):
         from flask import current_app, has_app_context
 
         if has_app_context():
-            return _run(func, current_app, args, kwargs)
+            # Called in-process (a test, a CLI command): share its session.
+            return _run(func, args, kwargs, own_session=False)
         with get_app().app_context():
-            return _run(func, current_app, args, kwargs)
+            return _run(func, args, kwargs, own_session=True)
 
     return wrapper
 
 
-def _run(func, app, args, kwargs):
+def _run(func, args, kwargs, own_session):
     from app.extensions import db
 
     started = time.perf_counter()
@@ -55,7 +56,8 @@ def _run(func, app, args, kwargs):
         )
         raise
     finally:
-        db.session.remove()
+        if own_session:
+            db.session.remove()
     logger.info(
         "job %s args=%s done in %.1fms",
         name,

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 import redis
+import requests
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
@@ -23,6 +24,7 @@ import config
 from app import create_app
 from app.extensions import db
 from app.services import centres
+from simulators.testing import SimulatorProcess
 
 RUN_ID = uuid.uuid4().hex[:8]
 PREFIX = f"lmbtest-{RUN_ID}"
@@ -91,7 +93,42 @@ def redis_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def test_environ(database_url, redis_url, tmp_path_factory):
+def vcdb_url():
+    """The vaccination code database simulator, shared by the whole run."""
+    with SimulatorProcess("simulators.vcdb") as simulator:
+        yield simulator.url
+
+
+@pytest.fixture
+def vcdb(vcdb_url):
+    """Control of the simulator; every test starts from its normal behaviour."""
+    control = VcdbControl(vcdb_url)
+    control.reset()
+    yield control
+    control.reset()
+
+
+class VcdbControl:
+    def __init__(self, url):
+        self.url = url
+
+    def configure(self, **settings):
+        requests.post(f"{self.url}/_sim/config", json=settings, timeout=5).raise_for_status()
+
+    def set_person(self, ssin, **fields):
+        response = requests.post(
+            f"{self.url}/_sim/person", json={"ssin": ssin, **fields}, timeout=5
+        )
+        response.raise_for_status()
+        return response.json()
+
+    def reset(self):
+        requests.post(f"{self.url}/_sim/reset", timeout=5).raise_for_status()
+        self.configure(latency_ms=0, error_rate=0, outage=False)
+
+
+@pytest.fixture(scope="session")
+def test_environ(database_url, redis_url, vcdb_url, tmp_path_factory):
     """The environment a test app, worker or server process is started with."""
     environ = {
         key: value
@@ -104,6 +141,9 @@ def test_environ(database_url, redis_url, tmp_path_factory):
         REDIS_URL=redis_url,
         RQ_QUEUE_PREFIX=PREFIX,
         MAILDIR=str(tmp_path_factory.mktemp("mail")),
+        VCDB_URL=vcdb_url,
+        VCDB_RETRIES="0",
+        VCDB_TIMEOUT="2",
         LOG_LEVEL="INFO",
     )
     return environ

@@ -142,11 +142,15 @@ class Person(db.Model):
     vaccination_code = db.Column(EncryptedText)
     checked_at = db.Column(UTCDateTime)
     check_attempts = db.Column(db.Integer, nullable=False, default=0)
+    # While the check is pending: when the next attempt is due.
+    next_check_at = db.Column(UTCDateTime)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     entry = db.relationship("Entry", back_populates="people")
 
-    __table_args__ = (db.Index("ix_person_eligibility", "eligibility", "checked_at"),)
+    __table_args__ = (
+        db.Index("ix_person_eligibility", "eligibility", "next_check_at"),
+    )
 
 
 class EntryCentre(db.Model):
@@ -169,6 +173,7 @@ class EntryCentre(db.Model):
     size = db.Column(db.SmallInteger, nullable=False, default=1)
 
     entry = db.relationship("Entry", back_populates="centres")
+    centre = db.relationship("Centre")
 
     __table_args__ = (
         # Walked in rank order: companions first, then oldest, then earliest.
@@ -202,6 +207,8 @@ class Submission(db.Model):
     payload = db.Column(EncryptedText)
     language = db.Column(db.String(2), nullable=False)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # When the person was told the outcome by e-mail (once).
+    notified_at = db.Column(UTCDateTime)
     applied_at = db.Column(UTCDateTime)
 
     entry = db.relationship("Entry")

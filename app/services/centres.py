@@ -290,3 +290,11 @@ def active_centres():
     return db.session.scalars(
         select(Centre).where(Centre.active.is_(True)).order_by(Centre.name)
     ).all()
+
+
+def group_by_province(centres):
+    """[(province or region, [centres])], sorted, for long pick lists."""
+    groups = {}
+    for centre in centres:
+        groups.setdefault(centre.province or centre.region, []).append(centre)
+    return sorted(groups.items())

@@ -162,13 +162,14 @@ def upgrade():
     sa.Column('vaccination_code', sa.Text(), nullable=True),
     sa.Column('checked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('check_attempts', sa.Integer(), nullable=False),
+    sa.Column('next_check_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['entry_id'], ['entry.id'], name=op.f('fk_person_entry_id_entry'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person')),
     sa.UniqueConstraint('ssin_hash', name=op.f('uq_person_ssin_hash'))
     )
     with op.batch_alter_table('person', schema=None) as batch_op:
-        batch_op.create_index('ix_person_eligibility', ['eligibility', 'checked_at'], unique=False)
+        batch_op.create_index('ix_person_eligibility', ['eligibility', 'next_check_at'], unique=False)
 
     op.create_table('submission',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -178,6 +179,7 @@ def upgrade():
     sa.Column('payload', sa.Text(), nullable=True),
     sa.Column('language', sa.String(length=2), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('notified_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('applied_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['entry_id'], ['entry.id'], name=op.f('fk_submission_entry_id_entry'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_submission')),

@@ -1,0 +1,326 @@
+"""Putting people on the reserve list, and keeping their entry in step.
+
+`register` takes checked data from any channel (the public form, later a
+doctor or an agent) and either creates an entry or, for a national number
+already on the list, keeps the new data aside until the address already
+registered confirms it: the page never tells the two apart. `sync_ranking`
+copies an entry's ranking fields to every centre it chose; every change to an
+entry goes through it.
+"""
+
+import json
+import logging
+import secrets
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from app.crypto import lookup_hash
+from app.extensions import db
+from app.models import (
+    Centre,
+    Eligibility,
+    Entry,
+    EntryCentre,
+    EntryKind,
+    EntryState,
+    Person,
+    Submission,
+)
+from app.services import availability
+from app.services.identity import ranking_birth_date
+
+logger = logging.getLogger(__name__)
+
+# How long the status page of a submission stays readable.
+SUBMISSION_TTL = timedelta(days=2)
+
+
+@dataclass
+class PersonData:
+    ssin: str
+    last_name: str
+    first_name: str
+    email: str
+    mobile: str
+
+
+@dataclass
+class RegistrationData:
+    """Everything a registration needs, already checked and normalised."""
+
+    person: PersonData
+    postcode: str
+    language: str
+    centre_ids: list[int]
+    slots: list = field(default_factory=list)  # [(date, DayPart)]
+    kind: str = EntryKind.SELF
+
+    def to_json(self):
+        data = asdict(self)
+        data["slots"] = [availability.format_slot(d, p) for d, p in self.slots]
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text):
+        data = json.loads(text)
+        data["person"] = PersonData(**data["person"])
+        data["slots"] = [availability.parse_slot(s) for s in data["slots"]]
+        return cls(**data)
+
+
+def find_person(ssin):
+    return db.session.scalar(select(Person).filter_by(ssin_hash=lookup_hash(ssin)))
+
+
+def active_centre_ids(codes):
+    """Ids of the active centres among `codes`, in the order given."""
+    if not codes:
+        return []
+    rows = db.session.execute(
+        select(Centre.code, Centre.id).where(
+            Centre.code.in_(codes), Centre.active.is_(True)
+        )
+    ).all()
+    by_code = dict(rows)
+    return [by_code[c] for c in dict.fromkeys(codes) if c in by_code]
+
+
+def register(data, now=None):
+    """Record a registration; return its Submission (not yet committed).
+
+    The caller commits, then starts the eligibility check of the submission.
+    """
+    now = now or datetime.now(UTC)
+    token = secrets.token_urlsafe(32)
+    existing = find_person(data.person.ssin)
+    if existing is not None:
+        submission = Submission(
+            token=token,
+            entry_id=existing.entry_id,
+            is_update=True,
+            payload=data.to_json(),
+            language=data.language,
+            created_at=now,
+        )
+        db.session.add(submission)
+        logger.info("registration for an existing entry %s kept for confirmation", existing.entry_id)
+        return submission
+
+    entry = Entry(
+        kind=data.kind,
+        state=EntryState.PENDING,
+        language=data.language,
+        postcode=data.postcode,
+        registered_at=now,
+    )
+    db.session.add(entry)
+    entry.people.append(_new_person(data.person, now))
+    set_availability(entry, data.slots)
+    set_centres(entry, data.centre_ids)
+    submission = Submission(token=token, entry=entry, language=data.language, created_at=now)
+    db.session.add(submission)
+    db.session.flush()
+    sync_ranking(entry)
+    logger.info("entry %s registered, eligibility check pending", entry.id)
+    return submission
+
+
+def _new_person(data, now):
+    birth = ranking_birth_date(data.ssin, now.date())
+    return Person(
+        ssin_hash=lookup_hash(data.ssin),
+        ssin=data.ssin,
+        last_name=data.last_name,
+        first_name=data.first_name,
+        email=data.email,
+        mobile=data.mobile,
+        birth_day=availability.day_number(birth) if birth else None,
+        is_responsible=True,
+        eligibility=Eligibility.PENDING,
+        next_check_at=now,
+        created_at=now,
+    )
+
+
+def set_availability(entry, slots):
+    first, bits = availability.encode(slots)
+    entry.avail_from_day = first
+    entry.avail_bits = bits
+    entry.available_until = availability.last_day(first, bits)
+
+
+def set_centres(entry, centre_ids):
+    wanted = list(dict.fromkeys(centre_ids))
+    current = {link.centre_id: link for link in entry.centres}
+    for centre_id in wanted:
+        if centre_id not in current:
+            entry.centres.append(
+                EntryCentre(centre_id=centre_id, registered_at=entry.registered_at)
+            )
+    for centre_id, link in current.items():
+        if centre_id not in wanted:
+            entry.centres.remove(link)
+
+
+def refresh_entry(entry):
+    """Derive the entry's state, size and rank from its people, then sync."""
+    invitable = [p for p in entry.people if p.eligibility == Eligibility.ELIGIBLE]
+    pending = [p for p in entry.people if p.eligibility == Eligibility.PENDING]
+    if entry.state in (EntryState.PENDING, EntryState.ACTIVE, EntryState.INACTIVE):
+        if invitable:
+            entry.state = EntryState.ACTIVE
+        elif pending:
+            entry.state = EntryState.PENDING
+        else:
+            entry.state = EntryState.INACTIVE
+    entry.size = len(invitable)
+    births = [p.birth_day for p in invitable]
+    # Any member whose age is not known reliably holds the group back.
+    entry.rank_birth_day = min(births) if births and None not in births else None
+    sync_ranking(entry)
+
+
+def sync_ranking(entry):
+    """Copy the ranking fields of `entry` to each of its centres."""
+    rankable = (
+        entry.state == EntryState.ACTIVE
+        and entry.size > 0
+        and entry.avail_bits != 0
+    )
+    for link in entry.centres:
+        link.rankable = rankable
+        link.priority = 0 if entry.is_companion else 1
+        link.rank_birth_day = entry.rank_birth_day
+        link.registered_at = entry.registered_at
+        link.avail_from_day = entry.avail_from_day
+        link.avail_bits = entry.avail_bits
+        link.size = entry.size
+
+
+def submission_by_token(token, now=None):
+    now = now or datetime.now(UTC)
+    if not isinstance(token, str) or not 20 <= len(token) <= 64:
+        return None
+    submission = db.session.scalar(select(Submission).filter_by(token=token))
+    if submission is None or submission.created_at < now - SUBMISSION_TTL:
+        return None
+    return submission
+
+
+class Outcome:
+    CHECKING = "checking"
+    ACCEPTED = "accepted"
+    REFUSED = "refused"
+
+
+def submission_outcome(submission):
+    """What the status page may say: still checking, accepted or refused.
+
+    Nothing more is revealed: not whether the number was on the list, nor
+    what the vaccination code database answered.
+    """
+    entry = submission.entry
+    if entry is None:
+        return Outcome.REFUSED
+    people = entry.people
+    checked = [
+        p for p in people if p.checked_at and p.checked_at >= submission.created_at
+    ]
+    if len(checked) < len(people) or any(
+        p.eligibility == Eligibility.PENDING for p in people
+    ):
+        return Outcome.CHECKING
+    if any(p.eligibility == Eligibility.ELIGIBLE for p in people):
+        return Outcome.ACCEPTED
+    return Outcome.REFUSED
+
+
+def apply_update(submission, now=None):
+    """Apply the data of a confirmed update submission to its entry."""
+    now = now or datetime.now(UTC)
+    if submission.applied_at is not None or submission.payload is None:
+        return submission.entry
+    data = RegistrationData.from_json(submission.payload)
+    entry = submission.entry
+    person = find_person(data.person.ssin)
+    if entry is None or person is None or person.entry_id != entry.id:
+        return None
+    person.last_name = data.person.last_name
+    person.first_name = data.person.first_name
+    person.email = data.person.email
+    person.mobile = data.person.mobile
+    entry.language = data.language
+    entry.postcode = data.postcode
+    set_availability(entry, data.slots)
+    set_centres(entry, data.centre_ids)
+    entry.link_version += 1
+    if entry.state in (EntryState.PAUSED, EntryState.INACTIVE):
+        entry.state = EntryState.ACTIVE
+        entry.unanswered_count = 0
+    submission.applied_at = now
+    submission.payload = None
+    db.session.flush()
+    refresh_entry(entry)
+    return entry
+
+
+def change_availability(entry, slots, centre_ids):
+    set_availability(entry, slots)
+    set_centres(entry, centre_ids)
+    entry.reminded_for = None
+    if entry.state == EntryState.PAUSED:
+        entry.state = EntryState.ACTIVE
+        entry.unanswered_count = 0
+    db.session.flush()
+    refresh_entry(entry)
+
+
+def renewal_slots(entry, now=None):
+    """The same weekdays and day parts as now chosen, over the next 14 days."""
+    chosen = {(d.weekday(), p) for d, p in availability.decode(entry.avail_from_day, entry.avail_bits)}
+    return [
+        (day, part)
+        for day in availability.calendar_days(now)
+        for part in availability.DAY_PARTS
+        if (day.weekday(), part) in chosen and availability.is_selectable(day, part, now)
+    ]
+
+
+def withdraw(entry):
+    """Erase the entry and its people at once; invitations keep only counts."""
+    entry_id = entry.id
+    for submission in db.session.scalars(select(Submission).filter_by(entry_id=entry_id)):
+        db.session.delete(submission)
+    for person in list(entry.people):
+        db.session.delete(person)
+    db.session.delete(entry)
+    logger.info("entry %s withdrawn and erased", entry_id)
+
+
+def prune_past_availability(entry, now=None):
+    first, bits = availability.without_past(entry.avail_from_day, entry.avail_bits, now)
+    if (first, bits) != (entry.avail_from_day, entry.avail_bits):
+        entry.avail_from_day = first
+        entry.avail_bits = bits
+        sync_ranking(entry)
+        return True
+    return False
+
+
+def entries_to_remind(today):
+    """Active entries whose availability runs out in two days, not yet reminded."""
+    until = today + timedelta(days=2)
+    return db.session.scalars(
+        select(Entry).where(
+            Entry.state.in_((EntryState.ACTIVE, EntryState.PAUSED)),
+            Entry.available_until == until,
+            (Entry.reminded_for.is_(None)) | (Entry.reminded_for != until),
+        )
+    ).all()
+
+
+def today_local(now=None):
+    return availability.local_now(now).date()
+
