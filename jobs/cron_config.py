@@ -7,8 +7,9 @@ like every other setting.
 from rq import cron
 
 import config
-from jobs import maintenance
+from jobs import maintenance, outbox
 
 PREFIX = config.read_settings()["RQ_QUEUE_PREFIX"]
 
 cron.register(maintenance.heartbeat, f"{PREFIX}-low", interval=60)
+cron.register(outbox.sweep, f"{PREFIX}-high", interval=30)
