@@ -17,6 +17,7 @@ that feeds it: it walks ix_entry_centre_rank in index order and stops after
 entries.
 """
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -80,48 +81,47 @@ def birth_cutoff(day, min_age):
         return date(day.year - min_age, 2, 28)
 
 
-def candidates_statement(
-    *, centre_id, day, start_time, end_time, min_age=None, campaign_id=None, limit
-):
-    """The SELECT behind `candidates`, or None when the window overlaps no
-    day part (nobody can be available then)."""
-    mask = parts_mask(start_time, end_time)
-    if not mask:
-        return None
+@functools.cache
+def _statement(with_campaign, with_min_age):
+    """The candidate query of one shape, built once. Values are bound at run
+    time: centre_id, day and cutoff (day numbers), mask, campaign_id, limit."""
     ec = EntryCentre.__table__.c
-    target = day_number(day)
-    offset = sa.literal(target, sa.Integer) - ec.avail_from_day
+    inv = Invitation.__table__.c
+    day = sa.bindparam("day", type_=sa.Integer)
+    offset = day - ec.avail_from_day
     # Never shift by a negative amount or past the stored days: PostgreSQL
     # leaves such shifts undefined, SQLite shifts the other way.
-    in_reach = sa.and_(ec.avail_from_day <= target, offset <= MAX_DAY_OFFSET)
-    parts = ec.avail_bits.op(">>")((offset * 3).self_group()).op("&")(mask)
+    in_reach = sa.and_(ec.avail_from_day <= day, offset <= MAX_DAY_OFFSET)
+    parts = ec.avail_bits.op(">>")((offset * 3).self_group()).op("&")(
+        sa.bindparam("mask", type_=sa.BigInteger)
+    )
     available = sa.case((in_reach, parts), else_=0) != 0
 
     # Literal states, so PostgreSQL matches the partial unique index on open
     # invitations even when the statement is prepared once and reused.
     open_states = [sa.literal_column(f"'{state}'") for state in InvitationState.OPEN]
-    inv = Invitation.__table__.c
     holds_open = sa.exists().where(
         inv.entry_id == ec.entry_id, inv.state.in_(open_states)
     )
 
     conditions = [
-        ec.centre_id == centre_id,
+        ec.centre_id == sa.bindparam("centre_id", type_=sa.Integer),
         ec.rankable,
         available,
         ~holds_open,
     ]
-    if campaign_id is not None:
+    if with_campaign:
         # NOT IN, not NOT EXISTS: PostgreSQL hashes this campaign's invitations
         # once instead of scanning them for every row walked. Erased entries
         # leave NULL entry ids, which would make NOT IN exclude everyone.
         invited_here = sa.select(inv.entry_id).where(
-            inv.campaign_id == campaign_id, inv.entry_id.is_not(None)
+            inv.campaign_id == sa.bindparam("campaign_id", type_=sa.Integer),
+            inv.entry_id.is_not(None),
         )
         conditions.append(ec.entry_id.not_in(invited_here))
-    if min_age is not None:
+    if with_min_age:
         # NULL (unknown) fails the comparison: not a candidate.
-        conditions.append(ec.rank_birth_day <= day_number(birth_cutoff(day, min_age)))
+        conditions.append(ec.rank_birth_day <= sa.bindparam("cutoff", type_=sa.Integer))
 
     return (
         sa.select(
@@ -136,8 +136,48 @@ def candidates_statement(
             ec.registered_at,
             ec.entry_id,
         )
-        .limit(limit)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
     )
+
+
+def _bound(*, centre_id, day, start_time, end_time, min_age, campaign_id, limit):
+    """(statement, parameters), or None when the window overlaps no day part
+    (nobody can be available then)."""
+    mask = parts_mask(start_time, end_time)
+    if not mask:
+        return None
+    parameters = {
+        "centre_id": centre_id,
+        "day": day_number(day),
+        "mask": mask,
+        "limit": limit,
+    }
+    if campaign_id is not None:
+        parameters["campaign_id"] = campaign_id
+    if min_age is not None:
+        parameters["cutoff"] = day_number(birth_cutoff(day, min_age))
+    statement = _statement(campaign_id is not None, min_age is not None)
+    return statement, parameters
+
+
+def candidates_statement(
+    *, centre_id, day, start_time, end_time, min_age=None, campaign_id=None, limit
+):
+    """The SELECT behind `candidates` with its values bound (to show or
+    EXPLAIN it), or None when the window overlaps no day part."""
+    bound = _bound(
+        centre_id=centre_id,
+        day=day,
+        start_time=start_time,
+        end_time=end_time,
+        min_age=min_age,
+        campaign_id=campaign_id,
+        limit=limit,
+    )
+    if bound is None:
+        return None
+    statement, parameters = bound
+    return statement.params(parameters)
 
 
 def candidates(
@@ -152,7 +192,7 @@ def candidates(
     limit,
 ):
     """The first `limit` candidates in rank order (see the module docstring)."""
-    statement = candidates_statement(
+    bound = _bound(
         centre_id=centre_id,
         day=day,
         start_time=start_time,
@@ -161,20 +201,24 @@ def candidates(
         campaign_id=campaign_id,
         limit=limit,
     )
-    if statement is None:
+    if bound is None:
         return []
-    return [Candidate(*row) for row in session.execute(statement)]
+    statement, parameters = bound
+    return [Candidate(*row) for row in session.execute(statement, parameters)]
 
 
 def rank_for_campaign(session, campaign, free_slots):
     """The units to invite next for `free_slots` slots of `campaign`.
 
-    Fetches enough candidates to step over groups that do not fit, and more
-    when the slots are still not filled and there may be more candidates.
+    The first fetch has room for 20 units passed over (groups that do not
+    fit) besides the ones chosen, which is plenty with about 5% groups; when
+    the slots are still not filled and the fetch was full, a four times
+    larger one follows. Taking units greedily from a prefix of the ranking
+    chooses the same as from the whole of it, so nothing is lost.
     """
     if free_slots <= 0:
         return []
-    limit = free_slots * 4 + 20
+    limit = free_slots + 20
     while True:
         found = candidates(
             session,

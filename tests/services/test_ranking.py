@@ -499,8 +499,8 @@ def test_rank_for_campaign_fills_slots_skipping_groups_that_do_not_fit(app_ctx):
 
 
 def test_rank_for_campaign_looks_past_the_first_fetch(app_ctx):
-    # One free slot: the first fetch (1 * 4 + 20 = 24 rows) holds only groups
-    # of two, so a second, larger fetch must find the single ranked 31st.
+    # One free slot: the first fetch (1 + 20 = 21 rows) holds only groups of
+    # two, so a second, larger fetch must find the single ranked 31st.
     campaign = add_campaign()
     for n in range(30):
         add_entry(birth=bd(1930, 1, 1) + n, size=2)
