@@ -7,8 +7,9 @@ to Dutch.
 """
 
 from flask import current_app, g, request, url_for
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
+
+from app.formats import format_day
 
 LANG_COOKIE = "lang"
 LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "de": "Deutsch"}
@@ -86,11 +87,6 @@ def language_links():
             }
         )
     return links
-
-
-def format_day(day):
-    """A date as the page's language writes it: 'vrijdag 4 december'."""
-    return format_date(day, format="EEEE d MMMM")
 
 
 def init_app(app):

@@ -39,7 +39,9 @@ def entry_for_personal_token(token):
     data = _load(PERSONAL, token, PERSONAL_MAX_AGE)
     if not isinstance(data, dict):
         return None
-    entry = db.session.get(Entry, data.get("e")) if isinstance(data.get("e"), int) else None
+    entry = (
+        db.session.get(Entry, data.get("e")) if isinstance(data.get("e"), int) else None
+    )
     if entry is None or entry.link_version != data.get("v"):
         return None
     return entry

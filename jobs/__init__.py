@@ -28,7 +28,7 @@ def job(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        from flask import current_app, has_app_context
+        from flask import has_app_context
 
         if has_app_context():
             # Called in-process (a test, a CLI command): share its session.

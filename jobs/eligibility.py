@@ -65,7 +65,9 @@ def check_entry(entry_id):
 
     if not unavailable:
         for submission in waiting:
-            notices.registration_outcome(submission, entries.submission_outcome(submission))
+            notices.registration_outcome(
+                submission, entries.submission_outcome(submission)
+            )
             submission.notified_at = now
     db.session.commit()
     return "unavailable" if unavailable else "checked"

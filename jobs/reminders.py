@@ -30,7 +30,8 @@ def send_reminders():
         sent += 1
     pruned = 0
     active = db.session.scalars(
-        select(Entry).where(Entry.state.in_((EntryState.ACTIVE, EntryState.PAUSED)))
+        select(Entry)
+        .where(Entry.state.in_((EntryState.ACTIVE, EntryState.PAUSED)))
         .where(Entry.avail_from_day < entries.availability.day_number(today))
     )
     for entry in active:

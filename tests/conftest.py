@@ -113,7 +113,9 @@ class VcdbControl:
         self.url = url
 
     def configure(self, **settings):
-        requests.post(f"{self.url}/_sim/config", json=settings, timeout=5).raise_for_status()
+        requests.post(
+            f"{self.url}/_sim/config", json=settings, timeout=5
+        ).raise_for_status()
 
     def set_person(self, ssin, **fields):
         response = requests.post(

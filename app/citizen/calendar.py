@@ -7,6 +7,7 @@ JavaScript and as htmx requests with it, through `apply_action`.
 
 from flask_babel import format_date
 
+from app.i18n import format_day
 from app.services import availability
 
 
@@ -32,7 +33,7 @@ def build(chosen, now):
             {
                 "date": day,
                 "iso": day.isoformat(),
-                "label": format_date(day, format="EEEE d MMMM"),
+                "label": format_day(day),
                 "short": format_date(day, format="EEE d/M"),
                 "parts": parts,
             }

@@ -55,13 +55,19 @@ def change_availability(token):
         ]
     action = request.form.get("calendar_action")
     if request.method == "POST" and action:
-        form.availability.data = calendar.apply_action(form.availability.data, action, now)
+        form.availability.data = calendar.apply_action(
+            form.availability.data, action, now
+        )
     elif request.method == "POST":
         if form.validate():
-            entries.change_availability(entry, form.availability.clean, form.centres.clean)
+            entries.change_availability(
+                entry, form.availability.clean, form.centres.clean
+            )
             db.session.commit()
             logger.info("entry %s changed its availability", entry.id)
-            return redirect(url_for("citizen.personal_page", token=token, done="changed"), 303)
+            return redirect(
+                url_for("citizen.personal_page", token=token, done="changed"), 303
+            )
         return _render_change(form, entry, token, now, 422)
     return _render_change(form, entry, token, now)
 
@@ -76,6 +82,15 @@ def renew(token):
     db.session.commit()
     logger.info("entry %s renewed its availability", entry.id)
     return redirect(url_for("citizen.personal_page", token=token, done="renewed"), 303)
+
+
+@bp.post("/me/<token>/stay")
+def stay(token):
+    entry = _entry_or_404(token)
+    entries.confirm_stay(entry)
+    db.session.commit()
+    logger.info("entry %s confirmed it stays on the list", entry.id)
+    return redirect(url_for("citizen.personal_page", token=token, done="stay"), 303)
 
 
 @bp.get("/me/<token>/withdraw")
@@ -105,7 +120,9 @@ def confirm_update_form(token):
     submission = links.submission_for_confirm_token(token)
     if submission is None or submission.entry is None:
         abort(404)
-    return render("citizen/confirm_update.html", token=token, applied=bool(submission.applied_at))
+    return render(
+        "citizen/confirm_update.html", token=token, applied=bool(submission.applied_at)
+    )
 
 
 @bp.post("/confirm/<token>")
@@ -121,7 +138,9 @@ def confirm_update(token):
     # The update bumped the link version: send the person to a fresh link.
     fresh = links.personal_token(entry)
     return redirect(
-        url_for("citizen.personal_page", lang=entry.language, token=fresh, done="updated"),
+        url_for(
+            "citizen.personal_page", lang=entry.language, token=fresh, done="updated"
+        ),
         303,
     )
 

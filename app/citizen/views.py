@@ -65,7 +65,9 @@ def register():
 def calendar_fragment():
     """htmx: tick a whole day, week or all evenings without a page reload."""
     chosen = calendar.apply_action(
-        request.form.getlist("availability"), request.form.get("calendar_action"), _now()
+        request.form.getlist("availability"),
+        request.form.get("calendar_action"),
+        _now(),
     )
     return render(
         "citizen/_calendar.html",

@@ -105,7 +105,10 @@ def register(data, now=None):
             created_at=now,
         )
         db.session.add(submission)
-        logger.info("registration for an existing entry %s kept for confirmation", existing.entry_id)
+        logger.info(
+            "registration for an existing entry %s kept for confirmation",
+            existing.entry_id,
+        )
         return submission
 
     entry = Entry(
@@ -119,7 +122,9 @@ def register(data, now=None):
     entry.people.append(_new_person(data.person, now))
     set_availability(entry, data.slots)
     set_centres(entry, data.centre_ids)
-    submission = Submission(token=token, entry=entry, language=data.language, created_at=now)
+    submission = Submission(
+        token=token, entry=entry, language=data.language, created_at=now
+    )
     db.session.add(submission)
     db.session.flush()
     sync_ranking(entry)
@@ -185,9 +190,7 @@ def refresh_entry(entry):
 def sync_ranking(entry):
     """Copy the ranking fields of `entry` to each of its centres."""
     rankable = (
-        entry.state == EntryState.ACTIVE
-        and entry.size > 0
-        and entry.avail_bits != 0
+        entry.state == EntryState.ACTIVE and entry.size > 0 and entry.avail_bits != 0
     )
     for link in entry.centres:
         link.rankable = rankable
@@ -277,21 +280,35 @@ def change_availability(entry, slots, centre_ids):
     refresh_entry(entry)
 
 
+def confirm_stay(entry):
+    """After unanswered invitations: the person wants to stay on the list."""
+    if entry.state == EntryState.PAUSED:
+        entry.state = EntryState.ACTIVE
+    entry.unanswered_count = 0
+    refresh_entry(entry)
+
+
 def renewal_slots(entry, now=None):
     """The same weekdays and day parts as now chosen, over the next 14 days."""
-    chosen = {(d.weekday(), p) for d, p in availability.decode(entry.avail_from_day, entry.avail_bits)}
+    chosen = {
+        (d.weekday(), p)
+        for d, p in availability.decode(entry.avail_from_day, entry.avail_bits)
+    }
     return [
         (day, part)
         for day in availability.calendar_days(now)
         for part in availability.DAY_PARTS
-        if (day.weekday(), part) in chosen and availability.is_selectable(day, part, now)
+        if (day.weekday(), part) in chosen
+        and availability.is_selectable(day, part, now)
     ]
 
 
 def withdraw(entry):
     """Erase the entry and its people at once; invitations keep only counts."""
     entry_id = entry.id
-    for submission in db.session.scalars(select(Submission).filter_by(entry_id=entry_id)):
+    for submission in db.session.scalars(
+        select(Submission).filter_by(entry_id=entry_id)
+    ):
         db.session.delete(submission)
     for person in list(entry.people):
         db.session.delete(person)
@@ -323,4 +340,3 @@ def entries_to_remind(today):
 
 def today_local(now=None):
     return availability.local_now(now).date()
-

@@ -68,9 +68,9 @@ def normalise_name(raw, field):
         raise DomainError(message, field)
     if len(text) > 100:
         raise DomainError(_l("Use at most 100 characters."), field)
-    if any(unicodedata.category(c)[0] in "CS" and c not in "'’" for c in text) or not any(
-        c.isalpha() for c in text
-    ):
+    if any(
+        unicodedata.category(c)[0] in "CS" and c not in "'’" for c in text
+    ) or not any(c.isalpha() for c in text):
         raise DomainError(
             _l("Use letters, spaces, hyphens and apostrophes only."), field
         )

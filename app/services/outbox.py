@@ -74,6 +74,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import event, select
 
 from app.extensions import db
+from app.formats import format_day
 from app.models import MessageState, OutboxMessage, utcnow
 from app.queue import get_queue, job_id
 
@@ -247,6 +248,7 @@ def environment():
         env.policies["ext.i18n.trimmed"] = True
         env.install_gettext_callables(gettext, ngettext, newstyle=True)
         env.filters.update(
+            format_day=format_day,
             format_date=format_date,
             format_time=format_time,
             format_datetime=format_datetime,

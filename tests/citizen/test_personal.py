@@ -9,6 +9,7 @@ from app import links
 from app.extensions import db
 from app.models import Entry, OutboxMessage, Person, Submission
 from app.services import availability
+from app.services import entries as entries_module
 from jobs import eligibility as eligibility_jobs
 from jobs import reminders
 from tests.citizen.test_registration import ELIGIBLE, form, tomorrow
@@ -29,7 +30,9 @@ def personal_path(entry):
 def test_personal_page_shows_the_registration(client, app_ctx, vcdb):
     entry = registered(client)
 
-    page = BeautifulSoup(client.get(personal_path(entry)).get_data(as_text=True), "html.parser")
+    page = BeautifulSoup(
+        client.get(personal_path(entry)).get_data(as_text=True), "html.parser"
+    )
 
     assert "Maria Peeters" in page.get_text()
     assert "Vaccinatiecentrum Gent (Flanders Expo, hal 2)" in page.get_text()
@@ -68,7 +71,9 @@ def test_change_with_bad_values_is_refused_and_changes_nothing(client, app_ctx, 
     entry = registered(client)
     before = (entry.avail_from_day, entry.avail_bits)
 
-    response = client.post(personal_path(entry) + "/change", data={"availability": ["nope"]})
+    response = client.post(
+        personal_path(entry) + "/change", data={"availability": ["nope"]}
+    )
 
     assert response.status_code == 422
     db.session.expire_all()
@@ -108,7 +113,9 @@ def test_withdrawal_erases_every_personal_field(client, app_ctx, vcdb):
     assert db.session.scalar(select(func.count()).select_from(Person)) == 0
     assert db.session.scalar(select(func.count()).select_from(Entry)) == 0
     assert db.session.scalar(select(func.count()).select_from(Submission)) == 0
-    goodbye = db.session.scalars(select(OutboxMessage).filter_by(purpose="withdrawn")).one()
+    goodbye = db.session.scalars(
+        select(OutboxMessage).filter_by(purpose="withdrawn")
+    ).one()
     assert goodbye.entry_id is None
     assert client.get(path).status_code == 404
 
@@ -122,7 +129,9 @@ def test_the_reminder_is_sent_once_two_days_before_the_end(client, app_ctx, vcdb
     assert reminders.send_reminders() == 1
     assert reminders.send_reminders() == 0
 
-    reminder = db.session.scalars(select(OutboxMessage).filter_by(purpose="reminder")).one()
+    reminder = db.session.scalars(
+        select(OutboxMessage).filter_by(purpose="reminder")
+    ).one()
     assert reminder.recipient == "maria.peeters@example.be"
     assert "/nl/me/" in reminder.body
 
@@ -148,13 +157,18 @@ def test_the_registration_form_is_rate_limited_per_address(make_app, app, app_ct
     client = limited.test_client()
     address = {"REMOTE_ADDR": "203.0.113.7"}
 
-    codes = [client.post("/fr/register", data={}, environ_base=address).status_code for _ in range(4)]
+    codes = [
+        client.post("/fr/register", data={}, environ_base=address).status_code
+        for _ in range(4)
+    ]
 
     assert codes == [422, 422, 422, 429]
     page = client.post("/fr/register", data={}, environ_base=address)
     assert "Veuillez patienter" in page.get_data(as_text=True)
     # Another address is not affected.
-    other = client.post("/fr/register", data={}, environ_base={"REMOTE_ADDR": "203.0.113.8"})
+    other = client.post(
+        "/fr/register", data={}, environ_base={"REMOTE_ADDR": "203.0.113.8"}
+    )
     assert other.status_code == 422
 
 
@@ -187,3 +201,39 @@ def test_no_personal_data_is_stored_in_clear(client, app_ctx, vcdb):
     )
     for secret in (ELIGIBLE, "Peeters", "maria.peeters@example.be", "+32470123456"):
         assert secret not in dump
+
+
+def test_a_paused_person_confirms_to_stay(client, app_ctx, vcdb):
+    entry = registered(client)
+    entry.state, entry.unanswered_count = "paused", 3
+    entries_module.sync_ranking(entry)
+    db.session.commit()
+    assert not entry.centres[0].rankable
+
+    response = client.post(personal_path(entry) + "/stay")
+
+    assert response.status_code == 303
+    db.session.expire_all()
+    entry = db.session.get(Entry, entry.id)
+    assert (entry.state, entry.unanswered_count) == ("active", 0)
+    assert entry.centres[0].rankable
+
+
+def test_dates_are_written_the_way_each_language_writes_them(app):
+    from datetime import date
+
+    from flask_babel import force_locale
+
+    from app.i18n import format_day
+
+    with app.test_request_context():
+        written = {}
+        for lang in ("nl", "fr", "de"):
+            with force_locale(lang):
+                written[lang] = format_day(date(2026, 12, 4))
+
+    assert written == {
+        "nl": "vrijdag 4 december",
+        "fr": "vendredi 4 décembre",
+        "de": "Freitag, 4. Dezember",
+    }

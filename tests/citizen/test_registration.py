@@ -62,11 +62,14 @@ def test_the_form_offers_every_field_and_fifteen_days_at_most(client):
     for name in ("ssin", "last_name", "first_name", "postcode", "email", "mobile"):
         field = page.find("input", attrs={"name": name})
         assert page.find("label", attrs={"for": field["id"]}), name
-    assert page.find("input", attrs={"name": "language", "value": "fr", "checked": True})
+    assert page.find(
+        "input", attrs={"name": "language", "value": "fr", "checked": True}
+    )
     near = [i["value"] for i in page.select("#centres > fieldset > ul input")]
     assert near == ["wal-liege-feronstree", "wal-bressoux"]
     days = {
-        box["value"].split(":")[0] for box in page.find_all("input", attrs={"name": "availability"})
+        box["value"].split(":")[0]
+        for box in page.find_all("input", attrs={"name": "availability"})
     }
     assert tomorrow().isoformat() in days
     assert (tomorrow() + timedelta(days=13)).isoformat() in days
@@ -80,7 +83,11 @@ def test_a_valid_registration_is_stored_encrypted_and_pending(client, app_ctx):
     assert response.status_code == 303
     assert response.headers["Location"].startswith("/nl/register/status/")
     person = db.session.scalar(select(Person))
-    assert (person.ssin, person.last_name, person.first_name) == (ELIGIBLE, "Peeters", "Maria")
+    assert (person.ssin, person.last_name, person.first_name) == (
+        ELIGIBLE,
+        "Peeters",
+        "Maria",
+    )
     assert person.mobile == "+32470123456"
     assert person.eligibility == Eligibility.PENDING
     assert person.birth_day == availability.day_number(date(1945, 3, 12))
@@ -92,7 +99,9 @@ def test_a_valid_registration_is_stored_encrypted_and_pending(client, app_ctx):
     ]
     assert [link.centre.code for link in entry.centres] == ["vl-gent-flanders-expo"]
     assert entry.centres[0].rankable is False
-    raw = db.session.execute(text("SELECT ssin, email, mobile, last_name FROM person")).one()
+    raw = db.session.execute(
+        text("SELECT ssin, email, mobile, last_name FROM person")
+    ).one()
     for value in raw:
         assert ELIGIBLE not in value and "peeters" not in value.lower()
         assert "+32470123456" not in value
@@ -117,11 +126,36 @@ def test_the_status_page_polls_until_the_check_is_done(client, app_ctx, vcdb):
 @pytest.mark.parametrize(
     ("ssin", "eligibility", "state", "outcome_text"),
     [
-        (ELIGIBLE, Eligibility.ELIGIBLE, EntryState.ACTIVE, "U kunt op de reservelijst"),
-        (NOT_ELIGIBLE, Eligibility.NOT_ELIGIBLE, EntryState.INACTIVE, "U kunt niet op de reservelijst"),
-        (BOOKED, Eligibility.BOOKED, EntryState.INACTIVE, "U kunt niet op de reservelijst"),
-        (VACCINATED, Eligibility.VACCINATED, EntryState.INACTIVE, "U kunt niet op de reservelijst"),
-        (UNKNOWN, Eligibility.UNKNOWN, EntryState.INACTIVE, "U kunt niet op de reservelijst"),
+        (
+            ELIGIBLE,
+            Eligibility.ELIGIBLE,
+            EntryState.ACTIVE,
+            "U kunt op de reservelijst",
+        ),
+        (
+            NOT_ELIGIBLE,
+            Eligibility.NOT_ELIGIBLE,
+            EntryState.INACTIVE,
+            "U kunt niet op de reservelijst",
+        ),
+        (
+            BOOKED,
+            Eligibility.BOOKED,
+            EntryState.INACTIVE,
+            "U kunt niet op de reservelijst",
+        ),
+        (
+            VACCINATED,
+            Eligibility.VACCINATED,
+            EntryState.INACTIVE,
+            "U kunt niet op de reservelijst",
+        ),
+        (
+            UNKNOWN,
+            Eligibility.UNKNOWN,
+            EntryState.INACTIVE,
+            "U kunt niet op de reservelijst",
+        ),
     ],
 )
 def test_each_answer_of_the_vaccination_code_database(
@@ -143,7 +177,9 @@ def test_each_answer_of_the_vaccination_code_database(
     assert outcome_text in soup(client.get(location)).find(id="status").get_text()
     message = db.session.scalar(select(OutboxMessage))
     accepted = eligibility == Eligibility.ELIGIBLE
-    assert message.purpose == ("registration_accepted" if accepted else "registration_refused")
+    assert message.purpose == (
+        "registration_accepted" if accepted else "registration_refused"
+    )
     assert message.language == "nl" and message.recipient == "maria.peeters@example.be"
 
 
@@ -198,7 +234,11 @@ def test_a_check_run_twice_mails_once(client, app_ctx, vcdb):
 
 
 def test_redis_down_at_submit_time_loses_nothing(make_app, app, app_ctx, vcdb):
-    broken = make_app(WTF_CSRF_ENABLED=False, REDIS_URL="redis://127.0.0.1:1/0", RATELIMIT_ENABLED=False)
+    broken = make_app(
+        WTF_CSRF_ENABLED=False,
+        REDIS_URL="redis://127.0.0.1:1/0",
+        RATELIMIT_ENABLED=False,
+    )
 
     response = broken.test_client().post("/nl/register", data=form())
 
@@ -211,7 +251,9 @@ def test_redis_down_at_submit_time_loses_nothing(make_app, app, app_ctx, vcdb):
     assert eligibility_jobs.sweep() == 1
 
 
-def test_registering_again_never_duplicates_and_needs_confirmation(client, app_ctx, vcdb):
+def test_registering_again_never_duplicates_and_needs_confirmation(
+    client, app_ctx, vcdb
+):
     first = client.post("/nl/register", data=form())
     eligibility_jobs.check_entry(db.session.scalar(select(Entry.id)))
     second = client.post(
@@ -332,7 +374,9 @@ def test_the_calendar_fragment_answers_htmx(client):
 
 
 def test_the_centres_fragment_follows_the_postcode(client):
-    response = client.get("/de/register/centres?postcode=4700", headers={"HX-Request": "true"})
+    response = client.get(
+        "/de/register/centres?postcode=4700", headers={"HX-Request": "true"}
+    )
 
     near = [i["value"] for i in soup(response).select("#centres > fieldset > ul input")]
     assert near == ["dg-eupen"]

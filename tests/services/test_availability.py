@@ -54,7 +54,14 @@ def test_a_day_part_that_has_ended_today_is_refused():
 
 @pytest.mark.parametrize(
     "value",
-    ["", "2026-12-05", "2026-12-05:night", "2026-13-05:morning", "05/12/2026:morning", "x" * 100],
+    [
+        "",
+        "2026-12-05",
+        "2026-12-05:night",
+        "2026-13-05:morning",
+        "05/12/2026:morning",
+        "x" * 100,
+    ],
 )
 def test_malformed_values_are_refused(value):
     with pytest.raises(DomainError):
@@ -99,7 +106,9 @@ def test_on_the_spring_change_day_the_morning_is_selectable_until_its_local_end(
     now = datetime(2027, 3, 28, 10, 59, tzinfo=UTC)
 
     assert av.is_selectable(date(2027, 3, 28), av.MORNING, now)
-    assert not av.is_selectable(date(2027, 3, 28), av.MORNING, now.replace(minute=0, hour=11))
+    assert not av.is_selectable(
+        date(2027, 3, 28), av.MORNING, now.replace(minute=0, hour=11)
+    )
 
 
 def test_encoding_round_trips_and_keeps_bits_compact():
@@ -144,7 +153,11 @@ def test_is_available_reads_the_right_day_and_parts():
 
 
 def test_past_parts_are_pruned():
-    slots = [(date(2026, 12, 2), av.EVENING), (date(2026, 12, 3), av.MORNING), (date(2026, 12, 5), av.MORNING)]
+    slots = [
+        (date(2026, 12, 2), av.EVENING),
+        (date(2026, 12, 3), av.MORNING),
+        (date(2026, 12, 5), av.MORNING),
+    ]
     first, bits = av.encode(slots)
 
     assert av.decode(*av.without_past(first, bits, NOW)) == slots[1:]

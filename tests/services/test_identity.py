@@ -16,7 +16,13 @@ def test_make_ssin_matches_a_published_example():
 
 @pytest.mark.parametrize(
     "typed",
-    ["85.07.30-033.28", "85073003328", "85 07 30 033 28", " 850730-033-28 ", "85/07/30.033.28"],
+    [
+        "85.07.30-033.28",
+        "85073003328",
+        "85 07 30 033 28",
+        " 850730-033-28 ",
+        "85/07/30.033.28",
+    ],
 )
 def test_any_common_spelling_of_a_national_number(typed):
     assert identity.normalise_ssin(typed) == "85073003328"
@@ -74,7 +80,14 @@ def test_birth_date_for_ranking(number, expected):
 
 
 @pytest.mark.parametrize(
-    "typed", ["0470 12 34 56", "+32 470 123456", "0032470123456", "0470/12.34.56", "+32470123456"]
+    "typed",
+    [
+        "0470 12 34 56",
+        "+32 470 123456",
+        "0032470123456",
+        "0470/12.34.56",
+        "+32470123456",
+    ],
 )
 def test_belgian_mobile_numbers_in_any_usual_form(typed):
     assert identity.normalise_mobile(typed) == "+32470123456"
@@ -102,7 +115,9 @@ def test_email_addresses_are_normalised(typed, expected):
     assert identity.normalise_email(typed) == expected
 
 
-@pytest.mark.parametrize("typed", ["", "jan", "jan@", "@example.be", "a@b", "x" * 250 + "@e.be"])
+@pytest.mark.parametrize(
+    "typed", ["", "jan", "jan@", "@example.be", "a@b", "x" * 250 + "@e.be"]
+)
 def test_bad_email_addresses_are_refused(typed):
     with pytest.raises(DomainError) as info:
         identity.normalise_email(typed)
@@ -112,7 +127,11 @@ def test_bad_email_addresses_are_refused(typed):
 
 @pytest.mark.parametrize(
     ("typed", "expected"),
-    [("  Van  den Broeck ", "Van den Broeck"), ("D'Hondt", "D'Hondt"), ("Müller-Lüdenscheidt", "Müller-Lüdenscheidt")],
+    [
+        ("  Van  den Broeck ", "Van den Broeck"),
+        ("D'Hondt", "D'Hondt"),
+        ("Müller-Lüdenscheidt", "Müller-Lüdenscheidt"),
+    ],
 )
 def test_names_keep_their_spelling(typed, expected):
     assert identity.normalise_name(typed, "last_name") == expected
