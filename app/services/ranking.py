@@ -14,7 +14,20 @@ free slots is passed over for this wave without losing its place.
 `choose` is the rule itself, without a database. `candidates` is the query
 that feeds it: it walks ix_entry_centre_rank in index order and stops after
 `limit` rows, so a wave costs about the same at a centre of 100 or 100,000
-entries.
+entries (README, Benchmarks).
+
+Limitation: when a centre has fewer candidates than asked for, the walk reads
+all of its rankable rows (about 2 ms at 80,000 on PostgreSQL). A minimum age
+does not shorten it: priority sits between centre_id and rank_birth_day in
+the index, so the cutoff is checked per index entry rather than ending the
+scan. Splitting companions and others into two index ranges would bound it;
+at this cost it was not worth the longer query.
+
+Limitation: nothing here locks. Two waves computed at the same time (the
+same campaign twice, or two centres sharing an entry) can choose the same
+entry; the unique indexes on invitation (one open invitation per entry, one
+invitation per campaign and entry) stop the second insert, and the caller
+must expect that and rank again, or take a lock per campaign first.
 """
 
 import functools
