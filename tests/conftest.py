@@ -25,6 +25,7 @@ from app import create_app
 from app.extensions import db
 from app.services import centres
 from simulators.testing import SimulatorProcess
+from tests.live_server import LiveServer, run_py_environ
 
 RUN_ID = uuid.uuid4().hex[:8]
 PREFIX = f"lmbtest-{RUN_ID}"
@@ -198,3 +199,12 @@ def make_app(test_environ):
         return create_app(overrides, environ=test_environ)
 
     return make
+
+
+@pytest.fixture
+def server(app, test_environ, tmp_path):
+    """The app as `make run` starts it (tests/live_server.py), for one test:
+    embedded Redis and SQLite, or on the PostgreSQL and Redis servers the
+    test's schema and queue prefix."""
+    with LiveServer(run_py_environ(test_environ), tmp_path) as running:
+        yield running

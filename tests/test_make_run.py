@@ -2,77 +2,18 @@
 "eligible" through the worker, its e-mail in the development mail page, and a
 clean stop of every child process."""
 
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-import pytest
 import requests
 from bs4 import BeautifulSoup
 
-from simulators.testing import free_port
 from tests.factories import make_ssin
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_for(url, timeout=60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.25)
-    raise AssertionError(f"{url} did not answer in {timeout}s")
-
-
-@pytest.fixture
-def server(app, test_environ, tmp_path):
-    """scripts/run.py on free ports; embedded Redis and SQLite unless the run
-    uses the PostgreSQL and Redis servers, then the test's schema and prefix."""
-    port = free_port()
-    env = dict(test_environ, LMB_ENV="development", PYTHONUNBUFFERED="1")
-    for name in ("VCDB_URL", "MAIL_HOST", "MAIL_PORT", "SMS_URL", "MAILDIR"):
-        env.pop(name, None)
-    if not os.environ.get("DATABASE_URL"):
-        env.pop("DATABASE_URL")
-    if not os.environ.get("REDIS_URL"):
-        env.pop("REDIS_URL")
-    args = [
-        sys.executable, "scripts/run.py",
-        "--port", str(port),
-        "--vcdb-port", str(free_port()),
-        "--sms-port", str(free_port()),
-        "--smtp-port", str(free_port()),
-        "--instance", str(tmp_path / "instance"),
-        "--web-workers", "1",
-    ]  # fmt: skip
-    log = (tmp_path / "run.log").open("w")
-    process = subprocess.Popen(
-        args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(base + "/healthz", timeout=90)
-        yield base, process, tmp_path / "run.log"
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        log.close()
 
 
 def test_make_run_serves_everything_and_stops_cleanly(server):
-    base, process, log_path = server
+    base, process, log_path = server.base, server.process, server.log_path
 
     assert requests.get(base + "/readyz", timeout=5).json()["status"] == "ok"
     finder = requests.get(base + "/fr/centres?postcode=4700", timeout=5)
