@@ -154,7 +154,10 @@ def test_environ(database_url, redis_url, vcdb_url, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(test_environ):
-    app = create_app({"WTF_CSRF_ENABLED": False}, environ=test_environ)
+    # Rate limits are switched on by the tests that are about them.
+    app = create_app(
+        {"WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False}, environ=test_environ
+    )
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         centres.import_reference_data()
@@ -177,6 +180,10 @@ def _clean_tables(request):
             for table in reversed(db.metadata.sorted_tables):
                 if table.name not in REFERENCE_TABLES:
                     conn.execute(table.delete())
+    # Rate-limit counters (per address, per national number) start afresh too.
+    connection = redis.Redis.from_url(app.config["REDIS_URL"])
+    for key in connection.scan_iter(match=f"*{PREFIX}-limits*", count=500):
+        connection.delete(key)
 
 
 @pytest.fixture

@@ -153,7 +153,11 @@ def test_availability_in_the_past_no_longer_counts(client, app_ctx, vcdb):
 
 
 def test_the_registration_form_is_rate_limited_per_address(make_app, app, app_ctx):
-    limited = make_app(WTF_CSRF_ENABLED=False, RATELIMIT_PUBLIC_FORMS="3 per minute")
+    limited = make_app(
+        WTF_CSRF_ENABLED=False,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_PUBLIC_FORMS="3 per minute",
+    )
     client = limited.test_client()
     address = {"REMOTE_ADDR": "203.0.113.7"}
 
@@ -174,7 +178,10 @@ def test_the_registration_form_is_rate_limited_per_address(make_app, app, app_ct
 
 def test_behind_a_proxy_the_forwarded_address_counts(make_app, app, app_ctx):
     limited = make_app(
-        WTF_CSRF_ENABLED=False, RATELIMIT_PUBLIC_FORMS="2 per minute", PROXY_COUNT=1
+        WTF_CSRF_ENABLED=False,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_PUBLIC_FORMS="2 per minute",
+        PROXY_COUNT=1,
     )
     client = limited.test_client()
 
