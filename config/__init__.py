@@ -74,6 +74,35 @@ SETTINGS = (
         "Folder of the development SMTP sink; instance/mail when unset.",
     ),
     Setting(
+        "OIDC_CLIENT_ID",
+        None,
+        "Client id of LMB at the doctors' OpenID Connect identity provider.",
+    ),
+    Setting("OIDC_CLIENT_SECRET", None, "Client secret of LMB at that provider."),
+    Setting(
+        "OIDC_ENABLED",
+        False,
+        "Let doctors log in through an OpenID Connect identity provider.",
+        _flag,
+    ),
+    Setting(
+        "OIDC_ISSUER",
+        None,
+        "Issuer URL of that provider; its discovery document is read from "
+        "ISSUER/.well-known/openid-configuration.",
+    ),
+    Setting(
+        "OIDC_RIZIV_CLAIM",
+        "nihii",
+        "Claim of the ID token or userinfo that carries the doctor's RIZIV/INAMI "
+        "number.",
+    ),
+    Setting(
+        "OIDC_SCOPES",
+        "openid profile",
+        "Scopes asked of that provider, space separated; openid is required.",
+    ),
+    Setting(
         "PROXY_COUNT",
         0,
         "Reverse proxies in front of the app whose X-Forwarded-For is trusted.",
