@@ -38,6 +38,26 @@ class Setting:
 
 SETTINGS = (
     Setting(
+        "BOOKING_API_CLIENT_CERT",
+        None,
+        "Client certificate (PEM) for the regular booking system's API.",
+    ),
+    Setting("BOOKING_API_CLIENT_KEY", None, "Key of that client certificate."),
+    Setting("BOOKING_API_TIMEOUT", 5.0, "Booking system API timeout, seconds.", float),
+    Setting("BOOKING_API_TOKEN", None, "Bearer token for the booking system's API."),
+    Setting(
+        "BOOKING_API_URL",
+        "http://127.0.0.1:5102",
+        "Booking system API base URL, told of direct-slot invitations (the "
+        "simulator by default).",
+    ),
+    Setting(
+        "BOOKING_CALLBACK_TOKEN",
+        None,
+        "Bearer token the booking system sends to POST /centre/api/bookings; "
+        "the endpoint answers 404 when unset.",
+    ),
+    Setting(
         "BOOKING_SYSTEM_URL",
         "https://booking.example.be",
         "Link to the regular booking system, put in invitations.",
@@ -72,6 +92,11 @@ SETTINGS = (
         "MAILDIR",
         None,
         "Folder of the development SMTP sink; instance/mail when unset.",
+    ),
+    Setting(
+        "METRICS_TOKEN",
+        None,
+        "Bearer token that GET /metrics requires; /metrics answers 404 when unset.",
     ),
     Setting(
         "OIDC_CLIENT_ID",
@@ -123,6 +148,18 @@ SETTINGS = (
         None,
         "Redis for queues and rate limits; make run starts an embedded one "
         "when unset.",
+    ),
+    Setting(
+        "RETENTION_AFTER_BOOKING_DAYS",
+        3,
+        "Days after a booking through the list before the people's data is erased.",
+        int,
+    ),
+    Setting(
+        "RETENTION_AFTER_LAPSE_DAYS",
+        30,
+        "Days after availability ran out, not renewed, before the data is erased.",
+        int,
     ),
     Setting(
         "RQ_QUEUE_PREFIX",
@@ -217,6 +254,8 @@ def flask_config(environ=None, overrides=None):
         WTF_CSRF_TIME_LIMIT=None,
         RATELIMIT_STORAGE_URI=limits_storage_url(values["REDIS_URL"]),
         RATELIMIT_HEADERS_ENABLED=True,
+        # A moving window: no double burst across a minute boundary.
+        RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_KEY_PREFIX=values["RQ_QUEUE_PREFIX"] + "-limits",
     )
     if environment == "test":
