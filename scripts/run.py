@@ -31,6 +31,7 @@ def parse_args(argv):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000, help="web server port")
     parser.add_argument("--vcdb-port", type=int, default=5101)
+    parser.add_argument("--booking-port", type=int, default=5102)
     parser.add_argument("--sms-port", type=int, default=5103)
     parser.add_argument("--smtp-port", type=int, default=8025)
     parser.add_argument(
@@ -164,6 +165,12 @@ def main(argv=None):
             simulators.append(
                 ("vaccination code database simulator", "simulators.vcdb",
                  ["--port", str(args.vcdb_port)], args.vcdb_port)
+            )  # fmt: skip
+        if not os.environ.get("BOOKING_API_URL"):
+            env["BOOKING_API_URL"] = f"http://127.0.0.1:{args.booking_port}"
+            simulators.append(
+                ("booking system simulator", "simulators.booking",
+                 ["--port", str(args.booking_port)], args.booking_port)
             )  # fmt: skip
         if not os.environ.get("SMS_URL"):
             env["SMS_URL"] = f"http://127.0.0.1:{args.sms_port}"

@@ -151,4 +151,5 @@ def _now():
     return datetime.now(UTC)
 
 
+from app.citizen import direct  # noqa: E402,F401 - registers its routes on bp
 from app.citizen import personal  # noqa: E402,F401 - registers its routes on bp

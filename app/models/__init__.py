@@ -3,6 +3,15 @@
 from app.models.audit import AuditEvent
 from app.models.campaign import Campaign, CampaignState, Invitation, InvitationState
 from app.models.centre import Centre, CentrePostcode, PostcodeArea
+from app.models.direct import (
+    BookingNotification,
+    ClaimReason,
+    ClaimState,
+    DirectClaim,
+    MomentState,
+    NotificationState,
+    OpenMoment,
+)
 from app.models.messaging import MessageState, OutboxMessage
 from app.models.registration import (
     Eligibility,
@@ -19,10 +28,14 @@ from app.models.staff import Role, StaffUser
 
 __all__ = [
     "AuditEvent",
+    "BookingNotification",
     "Campaign",
     "CampaignState",
     "Centre",
     "CentrePostcode",
+    "ClaimReason",
+    "ClaimState",
+    "DirectClaim",
     "Eligibility",
     "Entry",
     "EntryCentre",
@@ -31,6 +44,9 @@ __all__ = [
     "Invitation",
     "InvitationState",
     "MessageState",
+    "MomentState",
+    "NotificationState",
+    "OpenMoment",
     "OutboxMessage",
     "Person",
     "PostcodeArea",
