@@ -1,6 +1,7 @@
 """`flask --app wsgi lmb ...`: the operator's commands."""
 
 import sys
+from datetime import UTC, datetime
 
 import click
 from flask import current_app
@@ -8,7 +9,7 @@ from flask.cli import AppGroup
 from flask_babel import force_locale
 
 from app.models import Role
-from app.services import centres, users
+from app.services import centres, totp, users
 from app.services.errors import DomainError
 
 lmb_cli = AppGroup("lmb", help="LMB administration commands.")
@@ -82,13 +83,20 @@ def _english(message):
     is_flag=True,
     help="Read the password from the first line of standard input.",
 )
+@click.option(
+    "--totp",
+    "with_totp",
+    is_flag=True,
+    help="Switch on two-step log-in and print the secret for the app.",
+)
 def create_user(
-    username, role, centre_code, riziv_number, display_name, password_stdin
+    username, role, centre_code, riziv_number, display_name, password_stdin, with_totp
 ):
     """Create a staff account; asks for the password twice.
 
     Passwords: at least 12 characters, not only one kind of character, not
-    the username, not a common password.
+    the username, not a common password. With --totp the account needs a
+    code from an authenticator app at each log-in; the secret is printed once.
     """
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -106,6 +114,28 @@ def create_user(
     except DomainError as exc:
         raise click.ClickException(_english(exc.message)) from exc
     click.echo(f"Created staff account {user.id} with role {user.role}.")
+    if with_totp:
+        _enable_totp(user)
+
+
+def _enable_totp(user):
+    secret = totp.new_secret()
+    totp.enable(user.id, secret, datetime.now(UTC))
+    click.echo("Two-step log-in is on. Add this key to the authenticator app:")
+    click.echo(f"  {totp.grouped(secret)}")
+    click.echo(f"  {totp.provisioning_uri(secret, user.username)}")
+
+
+@lmb_cli.command("reset-totp")
+@click.argument("username")
+def reset_totp(username):
+    """Remove an account's second factor (a lost phone); it enrols again at
+    /staff/totp, which operators must do before using the staff pages."""
+    user = users.find_user(username)
+    if user is None:
+        raise click.ClickException("There is no account with this username.")
+    totp.disable(user.id, datetime.now(UTC))
+    click.echo(f"Two-step log-in removed from staff account {user.id}.")
 
 
 @lmb_cli.command("demo-users")

@@ -51,15 +51,16 @@ def test_make_run_serves_everything_and_stops_cleanly(server):
         assert time.monotonic() < deadline, "the check did not finish"
         time.sleep(0.5)
 
+    operator = log_in_as_demo_operator(base)
     deadline = time.monotonic() + 60
     while True:
-        mail = requests.get(base + "/dev/mail", timeout=5).text
+        mail = operator.get(base + "/dev/mail", timeout=5).text
         if "U staat op de reservelijst" in mail:
             break
         assert time.monotonic() < deadline, "the confirmation did not arrive"
         time.sleep(0.5)
     link = BeautifulSoup(mail, "html.parser").find("a", href=re.compile(r"^/dev/mail/"))
-    message = requests.get(base + link["href"], timeout=5).text
+    message = operator.get(base + link["href"], timeout=5).text
     assert "Vaccinatiecentrum Gent" in message
 
     process.send_signal(signal.SIGINT)
@@ -75,3 +76,23 @@ def test_make_run_serves_everything_and_stops_cleanly(server):
         "0475 11 22 33",
     ):
         assert secret not in log
+
+
+def log_in_as_demo_operator(base):
+    """A session of the demo operator: the development mail page is theirs."""
+    session = requests.Session()
+    page = BeautifulSoup(
+        session.get(base + "/staff/login", timeout=5).text, "html.parser"
+    )
+    response = session.post(
+        base + "/staff/login",
+        data={
+            "csrf_token": page.find("input", attrs={"name": "csrf_token"})["value"],
+            "username": "operator@lmb.test",
+            "password": "lmb-demo-password-2026",
+        },
+        allow_redirects=False,
+        timeout=5,
+    )
+    assert response.status_code == 303, response.text[:300]
+    return session

@@ -90,6 +90,8 @@ def submit_login():
         getattr(form, exc.field or "password").errors.append(exc.message)
         return render("auth/login.html", form=form, status=422)
 
+    if user.totp_secret:
+        return second_factor.begin(user, form.next.data)
     _start_session(user)
     return redirect(safe_next(form.next.data) or role_home(user), 303)
 
@@ -127,3 +129,6 @@ def set_language(code):
         samesite="Lax",
     )
     return response
+
+
+from app.auth import totp as second_factor  # noqa: E402 - registers its routes on bp

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 
-from app import i18n
+from app import i18n, security
 from app.citizen import calendar
 from app.citizen.forms import RegistrationForm
 from app.extensions import db, limiter
@@ -52,6 +52,7 @@ def register():
     if form.is_bot:
         logger.info("registration refused: honeypot filled in")
         return redirect(url_for("citizen.register_form"), 303)
+    security.limit_national_numbers([form.ssin.clean])
 
     submission = entries.register(_registration_data(form))
     db.session.commit()

@@ -2,7 +2,7 @@
 
 /dev/mail shows what the development SMTP sink (simulators.smtp_sink, folder
 MAILDIR) received, newest first; /dev/mail/<id> shows one message. A small
-form queues a test e-mail through the outbox.
+form queues a test e-mail through the outbox. Only operators see them.
 """
 
 import re
@@ -16,12 +16,22 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length
 
 from app.adapters import mailbox_reader
+from app.auth.access import role_required
 from app.extensions import db
 from app.i18n import LANGUAGE_NAMES
+from app.models import Role
 from app.rendering import render
 from app.services import outbox
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+
+@bp.before_request
+@role_required(Role.OPERATOR)
+def operators_only():
+    """The e-mails shown here carry names and personal links: even in
+    development, only a logged-in operator sees them."""
+
 
 URL = re.compile(r"https?://[^\s<>\"']+[^\s<>\"'.,;:!?)]")
 SHOWN_HEADERS = ("Date", "From", "To", "Subject", "Message-ID", "Content-Language")

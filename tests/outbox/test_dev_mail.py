@@ -4,11 +4,14 @@ import re
 
 import pytest
 from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
 
 from app.extensions import db
-from app.models import OutboxMessage
+from app.models import OutboxMessage, Role
+from app.services import users
 from jobs.outbox import deliver
 from simulators.testing import SimulatorProcess
+from tests.auth.conftest import PASSWORD
 from tests.outbox.test_delivery import commit_one
 
 
@@ -23,12 +26,26 @@ def sink(tmp_path):
     simulator.stop()
 
 
+class OperatorClient(FlaskClient):
+    """A test client logged in as an operator: only they see /dev/ pages."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.post(
+            "/staff/login",
+            data={"username": "dev-operator@lmb.test", "password": PASSWORD},
+        )
+
+
 @pytest.fixture
 def dev_app(outbox_app, sink):
     simulator, maildir = sink
-    return outbox_app(
+    app = outbox_app(
         MAIL_HOST="127.0.0.1", MAIL_PORT=simulator.port, MAILDIR=str(maildir)
     )
+    users.create_user("dev-operator@lmb.test", PASSWORD, Role.OPERATOR)
+    app.test_client_class = OperatorClient
+    return app
 
 
 def stored_ids(maildir):
@@ -149,6 +166,13 @@ def test_test_mail_form_refuses_a_bad_address(dev_app):
     assert page.select_one(".error-summary li").get_text() == "Vul een e-mailadres in."
     assert page.select_one("#to-error").get_text() == "Vul een e-mailadres in."
     assert db.session.query(OutboxMessage).count() == 0
+
+
+def test_dev_pages_are_for_operators_only(outbox_app):
+    anonymous = outbox_app().test_client().get("/dev/mail")
+
+    assert anonymous.status_code == 302
+    assert anonymous.headers["Location"].startswith("/staff/login?next=")
 
 
 def test_dev_pages_exist_only_with_dev_pages(outbox_app):
