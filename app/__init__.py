@@ -4,7 +4,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from app import crypto, i18n, logs, security
+from app import compression, crypto, i18n, logs, security
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -32,6 +32,8 @@ def create_app(overrides=None, environ=None):
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # First of the after-request hooks, so it runs last, on the final body.
+    compression.init_app(app)
 
     from app import models  # noqa: F401 - registers the tables
 
