@@ -2,6 +2,7 @@
 
 import re
 
+import flask_babel
 import pytest
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
@@ -35,6 +36,8 @@ class OperatorClient(FlaskClient):
             "/staff/login",
             data={"username": "dev-operator@lmb.test", "password": PASSWORD},
         )
+        # The log-in ran in the app context the tests hold: forget its language.
+        flask_babel.refresh()
 
 
 @pytest.fixture
