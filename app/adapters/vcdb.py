@@ -267,7 +267,21 @@ class HttpEligibilityService:
         self.close()
 
     def _post(self, operation, path, payload):
-        """POST `payload`; the JSON answer, or None for "no such person/code"."""
+        """POST `payload`; the JSON answer, or None for "no such person/code".
+
+        Each outcome is counted for the monitoring page (record_call).
+        """
+        from app.services.monitoring import record_call
+
+        try:
+            body = self._exchange(operation, path, payload)
+        except VaccinationCodeServiceUnavailable:
+            record_call("vcdb", False)
+            raise
+        record_call("vcdb", True)
+        return body
+
+    def _exchange(self, operation, path, payload):
         started = time.monotonic()
         try:
             response = self.session.post(

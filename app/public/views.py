@@ -55,3 +55,7 @@ def centre_service_lookup(raw):
         return {"postcode": postcode, "error": error, "areas": [], "centres": None}
     found = centre_service.centres_for_postcode(postcode)
     return {"postcode": postcode, "error": None, "areas": areas, "centres": found}
+
+
+# Pages in modules of their own register themselves on `bp`.
+from app.public import figures  # noqa: E402, F401
