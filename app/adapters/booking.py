@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_RETRIES = 2
+BACKOFF_FACTOR = 0.5
 RETRY_STATUSES = (500, 502, 503, 504)
 PATH = "/api/v1/lmb-invitations"
 
@@ -123,7 +124,7 @@ class HttpBookingSystem:
         connect_timeout=DEFAULT_TIMEOUT,
         read_timeout=DEFAULT_TIMEOUT,
         retries=DEFAULT_RETRIES,
-        backoff_factor=0.5,
+        backoff_factor=BACKOFF_FACTOR,
         client_cert=None,
         client_key=None,
         token=None,
@@ -236,6 +237,7 @@ def from_config(config):
         url,
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
+        backoff_factor=BACKOFF_FACTOR,
         client_cert=config.get("BOOKING_API_CLIENT_CERT") or None,
         client_key=config.get("BOOKING_API_CLIENT_KEY") or None,
         token=config.get("BOOKING_API_TOKEN") or None,
