@@ -25,9 +25,11 @@ from app.models import (
 from app.services import direct
 from app.services.entries import PersonData
 from jobs import direct as direct_jobs
+from jobs.outbox import deliver
 from simulators.vcdb import vaccination_code
 from tests.direct.conftest import local_today
 from tests.factories import make_ssin
+from tests.outbox.conftest import SmtpServer
 
 ELIGIBLE = make_ssin("450312", 123)  # born 12 March 1945, serial 123: eligible
 ELIGIBLE_TOO = make_ssin("520101", 222)
@@ -407,3 +409,47 @@ def test_claim_data_are_the_registration_fields(app_ctx, make_moment):
     assert claim.language == "de" and claim.entry.postcode == "9000"
     with pytest.raises(direct.DomainError):
         direct.claim_moment(moment_id, data)
+
+
+def test_the_confirmation_reaches_the_mail_relay(
+    client, make_moment, app_ctx, vcdb, monkeypatch
+):
+    smtp = SmtpServer().start()
+    try:
+        monkeypatch.setitem(app_ctx.config, "MAIL_HOST", "127.0.0.1")
+        monkeypatch.setitem(app_ctx.config, "MAIL_PORT", smtp.port)
+        moment_id = make_moment(days=1)
+        claim_and_check(client, moment_id, lang="de", language="de")
+        message_id = db.session.scalar(select(OutboxMessage.id))
+
+        assert deliver(message_id) is True
+
+        [mail] = smtp.received
+    finally:
+        smtp.stop()
+    assert mail["rcpt_tos"] == ["maria.peeters@example.be"]
+    assert mail["message"]["Subject"] == "Ihr Impftermin ist bestätigt"
+    body = mail["message"].get_content()
+    assert f"Ihr Impfcode: {vaccination_code(ELIGIBLE)}" in body
+    assert "Bringen Sie Ihren elektronischen Personalausweis (eID)" in body
+
+
+def test_a_claim_still_unchecked_when_its_moment_ends_is_refused(
+    client, make_moment, app_ctx, vcdb
+):
+    moment_id = make_moment(days=1)
+    client.post(f"/nl/moments/{moment_id}", data=form())
+    claim_id = db.session.scalar(select(DirectClaim.id))
+    past = datetime.now(UTC) - timedelta(hours=1)
+    db.session.execute(
+        OpenMoment.__table__.update()
+        .where(OpenMoment.id == moment_id)
+        .values(starts_at=past - timedelta(hours=2), ends_at=past)
+    )
+    db.session.commit()
+
+    assert direct_jobs.check_claim(claim_id) == "refused"
+
+    claim = db.session.get(DirectClaim, claim_id)
+    assert claim.reason == ClaimReason.MOMENT_PASSED
+    assert claimed(moment_id) == 0
