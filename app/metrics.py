@@ -25,6 +25,7 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from app.adapters import booking
 from app.extensions import db
 from app.queue import redis_connection
 from app.services import monitoring, reports
@@ -141,8 +142,29 @@ def targets(config):
             cert=cert,
             timeout=timeout,
         ),
-        monitoring.Target("booking", config.get("BOOKING_SYSTEM_URL")),
+        _booking_target(config),
     ]
+
+
+def _booking_target(config):
+    """The booking system's API (BOOKING_API_*), probed like the database:
+    a GET on the resource LMB posts to; else the address people book at."""
+    url = config.get("BOOKING_API_URL")
+    if not url:
+        return monitoring.Target("booking", config.get("BOOKING_SYSTEM_URL"))
+    headers = {}
+    if config.get("BOOKING_API_TOKEN"):
+        headers["Authorization"] = f"Bearer {config['BOOKING_API_TOKEN']}"
+    cert = config.get("BOOKING_API_CLIENT_CERT") or None
+    if cert and config.get("BOOKING_API_CLIENT_KEY"):
+        cert = (cert, config["BOOKING_API_CLIENT_KEY"])
+    return monitoring.Target(
+        "booking",
+        url.rstrip("/") + booking.PATH,
+        headers=headers,
+        cert=cert,
+        timeout=monitoring.PROBE_TIMEOUT,
+    )
 
 
 def _redis():

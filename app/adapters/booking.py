@@ -154,6 +154,19 @@ class HttpBookingSystem:
         self.session.mount(self.base_url + "/", HTTPAdapter(max_retries=retry))
 
     def notify_invitation(self, notice):
+        """Send the notice; each outcome is counted for the monitoring page
+        (a refusal of the notice itself counts as the service answering)."""
+        from app.services.monitoring import record_call
+
+        try:
+            result = self._notify(notice)
+        except BookingSystemError as exc:
+            record_call("booking", not exc.retryable)
+            raise
+        record_call("booking", True)
+        return result
+
+    def _notify(self, notice):
         body, status = self._post(notice.to_json())
         try:
             received = body.get("received_at")
