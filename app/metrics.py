@@ -21,6 +21,7 @@ import os
 import time
 
 from flask import Blueprint, Response, abort, current_app, g, request
+from flask_babel import format_decimal
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -45,6 +46,7 @@ STATE_VALUES = {monitoring.OK: 1, monitoring.DEGRADED: 0.5, monitoring.DOWN: 0}
 
 
 def init_app(app):
+    app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, "#,##0.0")
     app.before_request(_start_timer)
     app.after_request(_observe)
     app.register_blueprint(bp)
