@@ -18,7 +18,7 @@ from app.adapters import vcdb
 from app.extensions import db
 from app.models import Eligibility, Entry, Person, Submission
 from app.queue import enqueue_unique
-from app.services import eligibility, entries
+from app.services import eligibility, entries, situations
 from jobs import job
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,8 @@ def check_entry(entry_id):
     entries.refresh_entry(entry)
 
     if not unavailable:
+        # A group member who may not be invited leaves the group (situation c).
+        situations.settle_group(entry, waiting)
         for submission in waiting:
             notices.registration_outcome(
                 submission, entries.submission_outcome(submission)

@@ -5,7 +5,8 @@ doctor or an agent) and either creates an entry or, for a national number
 already on the list, keeps the new data aside until the address already
 registered confirms it: the page never tells the two apart. `sync_ranking`
 copies an entry's ranking fields to every centre it chose; every change to an
-entry goes through it.
+entry goes through it. Groups, companions and third parties
+(app.services.situations) build on `create_entry` and `register`.
 """
 
 import json
@@ -56,6 +57,8 @@ class RegistrationData:
     centre_ids: list[int]
     slots: list = field(default_factory=list)  # [(date, DayPart)]
     kind: str = EntryKind.SELF
+    # Companions (situation d): the vaccination code of the person accompanied.
+    companion_code: str | None = None
 
     def to_json(self):
         data = asdict(self)
@@ -87,17 +90,18 @@ def active_centre_ids(codes):
     return [by_code[c] for c in dict.fromkeys(codes) if c in by_code]
 
 
-def register(data, now=None):
+def register(data, now=None, registered_by_id=None):
     """Record a registration; return its Submission (not yet committed).
 
-    The caller commits, then starts the eligibility check of the submission.
+    `registered_by_id`: the staff user (doctor, agent) who registers for the
+    person, if any. The caller commits, then starts the eligibility check of
+    the submission.
     """
     now = now or datetime.now(UTC)
-    token = secrets.token_urlsafe(32)
     existing = find_person(data.person.ssin)
     if existing is not None:
         submission = Submission(
-            token=token,
+            token=new_token(),
             entry_id=existing.entry_id,
             is_update=True,
             payload=data.to_json(),
@@ -111,19 +115,9 @@ def register(data, now=None):
         )
         return submission
 
-    entry = Entry(
-        kind=data.kind,
-        state=EntryState.PENDING,
-        language=data.language,
-        postcode=data.postcode,
-        registered_at=now,
-    )
-    db.session.add(entry)
-    entry.people.append(_new_person(data.person, now))
-    set_availability(entry, data.slots)
-    set_centres(entry, data.centre_ids)
+    entry = create_entry(data, [_new_person(data.person, now)], now, registered_by_id)
     submission = Submission(
-        token=token, entry=entry, language=data.language, created_at=now
+        token=new_token(), entry=entry, language=data.language, created_at=now
     )
     db.session.add(submission)
     db.session.flush()
@@ -132,7 +126,31 @@ def register(data, now=None):
     return submission
 
 
-def _new_person(data, now):
+def new_token():
+    return secrets.token_urlsafe(32)
+
+
+def create_entry(data, people, now, registered_by_id=None):
+    """A new pending entry of `people` (Person rows, the responsible first)
+    with the availability, centres and kind of `data` (not flushed)."""
+    entry = Entry(
+        kind=data.kind,
+        state=EntryState.PENDING,
+        language=data.language,
+        postcode=data.postcode,
+        is_companion=data.kind == EntryKind.COMPANION,
+        companion_code=data.companion_code,
+        registered_by_id=registered_by_id,
+        registered_at=now,
+    )
+    db.session.add(entry)
+    entry.people.extend(people)
+    set_availability(entry, data.slots)
+    set_centres(entry, data.centre_ids)
+    return entry
+
+
+def _new_person(data, now, is_responsible=True):
     birth = ranking_birth_date(data.ssin, now.date())
     return Person(
         ssin_hash=lookup_hash(data.ssin),
@@ -142,7 +160,7 @@ def _new_person(data, now):
         email=data.email,
         mobile=data.mobile,
         birth_day=availability.day_number(birth) if birth else None,
-        is_responsible=True,
+        is_responsible=is_responsible,
         eligibility=Eligibility.PENDING,
         next_check_at=now,
         created_at=now,
@@ -241,8 +259,16 @@ def submission_outcome(submission):
 
 
 def apply_update(submission, now=None):
-    """Apply the data of a confirmed update submission to its entry."""
+    """Apply the data of a confirmed update submission to its entry.
+
+    In a group only the person's names change, and the shared contact when
+    the responsible re-registered: one member's new registration does not
+    reshape the availability the whole group shares. A companion's code and
+    day come with a companion registration and go with any other kind.
+    """
     now = now or datetime.now(UTC)
+    if not submission.is_update:
+        return None
     if submission.applied_at is not None or submission.payload is None:
         return submission.entry
     data = RegistrationData.from_json(submission.payload)
@@ -252,12 +278,19 @@ def apply_update(submission, now=None):
         return None
     person.last_name = data.person.last_name
     person.first_name = data.person.first_name
-    person.email = data.person.email
-    person.mobile = data.person.mobile
-    entry.language = data.language
-    entry.postcode = data.postcode
-    set_availability(entry, data.slots)
-    set_centres(entry, data.centre_ids)
+    if entry.kind == EntryKind.GROUP:
+        if person.is_responsible:
+            for member in entry.people:
+                member.email = data.person.email
+                member.mobile = data.person.mobile
+    else:
+        person.email = data.person.email
+        person.mobile = data.person.mobile
+        entry.language = data.language
+        entry.postcode = data.postcode
+        set_availability(entry, data.slots)
+        set_centres(entry, data.centre_ids)
+        _apply_companion(entry, data)
     entry.link_version += 1
     if entry.state in (EntryState.PAUSED, EntryState.INACTIVE):
         entry.state = EntryState.ACTIVE
@@ -267,6 +300,17 @@ def apply_update(submission, now=None):
     db.session.flush()
     refresh_entry(entry)
     return entry
+
+
+def _apply_companion(entry, data):
+    if data.kind == EntryKind.COMPANION:
+        entry.kind = EntryKind.COMPANION
+        entry.is_companion = True
+        entry.companion_code = data.companion_code
+    elif entry.is_companion:
+        entry.kind = data.kind
+        entry.is_companion = False
+        entry.companion_code = None
 
 
 def change_availability(entry, slots, centre_ids):
@@ -289,7 +333,13 @@ def confirm_stay(entry):
 
 
 def renewal_slots(entry, now=None):
-    """The same weekdays and day parts as now chosen, over the next 14 days."""
+    """The same weekdays and day parts as now chosen, over the next 14 days.
+
+    None for a companion: their one day part follows someone's booking, so
+    repeating its weekday makes no sense; they choose it again.
+    """
+    if entry.is_companion:
+        return []
     chosen = {
         (d.weekday(), p)
         for d, p in availability.decode(entry.avail_from_day, entry.avail_bits)
