@@ -115,6 +115,11 @@ def limit_national_numbers(numbers):
     corrects a typing error is not counted, and the answer is the same whether
     the number is on the list or not.
     """
+    # Limitation: a number already on the list makes the registration do less
+    # work (no entry, person or centre rows: about 20 ms less on SQLite). Telling
+    # the two apart by timing takes many tries per number; this limit, the limit
+    # per address and the e-mail each try sends to the registered person make
+    # that impractical, but the answer is not constant-time.
     limit = current_app.config.get("RATELIMIT_NATIONAL_NUMBER", NATIONAL_NUMBER_LIMIT)
     keys = sorted({lookup_hash(number) for number in numbers if number})
     if keys and not within_limit("national-number", keys, limit):

@@ -54,3 +54,25 @@ def register_and_check(client, **overrides):
     eligibility_jobs.check_entry(entry_id)
     db.session.expire_all()
     return db.session.get(Entry, entry_id)
+
+
+@pytest.fixture
+def production_app(test_environ):
+    """The app as LMB_ENV=production builds it (own secrets, same database
+    and Redis). The process-wide encryption keys are put back afterwards."""
+    from cryptography.fernet import Fernet
+
+    import config
+    from app import create_app, crypto
+
+    environ = dict(
+        test_environ,
+        LMB_ENV="production",
+        SECRET_KEY="a-production-secret-key-of-at-least-32-characters",
+        DATA_KEYS=Fernet.generate_key().decode(),
+        LOOKUP_HASH_KEY="a-production-lookup-secret",
+    )
+    try:
+        yield create_app({"WTF_CSRF_ENABLED": False}, environ=environ)
+    finally:
+        crypto.configure(config.DEV_DATA_KEY, config.DEV_LOOKUP_HASH_KEY)
