@@ -24,6 +24,7 @@ from app.citizen.forms import (
     _via,
 )
 from app.services import availability, identity, situations
+from app.services.entries import PersonData, RegistrationData
 from app.services.errors import DomainError
 
 MEMBER_FIELDS = ("ssin", "last_name", "first_name")
@@ -100,6 +101,34 @@ class GroupForm(RegistrationForm):
         known = [n for n in cleaned if n]
         if len(set(known)) != len(known):
             raise ValidationError(_l("Each person can be in the group only once."))
+
+    def group_data(self):
+        """The checked data, for situations.register_group."""
+        return situations.GroupData(
+            responsible=_person(self),
+            members=[
+                situations.MemberData(
+                    ssin=row.form.ssin.clean,
+                    last_name=row.form.last_name.clean,
+                    first_name=row.form.first_name.clean,
+                )
+                for row in self.members
+            ],
+            postcode=self.postcode.clean,
+            language=self.language.data,
+            centre_ids=self.centres.clean,
+            slots=self.availability.clean,
+        )
+
+
+def _person(form):
+    return PersonData(
+        ssin=form.ssin.clean,
+        last_name=form.last_name.clean,
+        first_name=form.first_name.clean,
+        email=form.email.clean,
+        mobile=form.mobile.clean,
+    )
 
 
 def _ssin_or_none(raw):
@@ -180,6 +209,19 @@ class ThirdPartyForm(AvailabilityForm):
     def is_bot(self):
         return bool(self.website.data)
 
+    def third_party_data(self):
+        """The checked data, one per person, for situations.register_third_parties."""
+        return [
+            RegistrationData(
+                person=_person(row.form),
+                postcode=row.form.postcode.clean,
+                language=row.form.language.data,
+                centre_ids=self.centres.clean,
+                slots=self.availability.clean,
+            )
+            for row in self.people
+        ]
+
 
 class CompanionForm(RegistrationForm):
     """Situation b's data, the code of the person accompanied, one day part.
@@ -221,6 +263,17 @@ class CompanionForm(RegistrationForm):
             )
         except DomainError as exc:
             raise ValidationError(str(exc.message)) from exc
+
+    def companion_data(self):
+        """The checked data, for situations.register_companion."""
+        return RegistrationData(
+            person=_person(self),
+            postcode=self.postcode.clean,
+            language=self.language.data,
+            centre_ids=self.centres.clean,
+            slots=self.availability.clean,
+            companion_code=self.companion_code.clean,
+        )
 
 
 def edit_rows(formdata, prefix, fields, add=None, remove=None, drop_empty=False):

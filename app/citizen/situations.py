@@ -30,7 +30,6 @@ from app.extensions import db, limiter
 from app.rendering import render
 from app.services import availability, situations
 from app.services import centres as centre_service
-from app.services.entries import PersonData, RegistrationData
 from app.services.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -72,7 +71,7 @@ def register_group():
         [form.ssin.clean] + [row.form.ssin.clean for row in form.members]
     )
 
-    submission = situations.register_group(_group_data(form))
+    submission = situations.register_group(form.group_data())
     db.session.commit()
     _start_checks([submission])
     return redirect(url_for("citizen.group_registered"), 303)
@@ -119,7 +118,7 @@ def register_companion():
         return redirect(url_for("citizen.companion_form"), 303)
     security.limit_national_numbers([form.ssin.clean])
 
-    submission = situations.register_companion(_companion_data(form))
+    submission = situations.register_companion(form.companion_data())
     db.session.commit()
     _start_checks([submission])
     return redirect(url_for("citizen.status", token=submission.token), 303)
@@ -153,7 +152,7 @@ def register_third_parties():
     security.limit_national_numbers([row.form.ssin.clean for row in form.people])
 
     submissions = situations.register_third_parties(
-        _third_party_data(form),
+        form.third_party_data(),
         registrant_email=form.registrant_email.clean,
         language=i18n.select_locale(),
     )
@@ -239,58 +238,6 @@ def _start_checks(submissions):
     for submission in submissions:
         if submission.entry_id is not None:
             start_check(submission.entry_id)
-
-
-def _person(form):
-    return PersonData(
-        ssin=form.ssin.clean,
-        last_name=form.last_name.clean,
-        first_name=form.first_name.clean,
-        email=form.email.clean,
-        mobile=form.mobile.clean,
-    )
-
-
-def _group_data(form):
-    return situations.GroupData(
-        responsible=_person(form),
-        members=[
-            situations.MemberData(
-                ssin=row.form.ssin.clean,
-                last_name=row.form.last_name.clean,
-                first_name=row.form.first_name.clean,
-            )
-            for row in form.members
-        ],
-        postcode=form.postcode.clean,
-        language=form.language.data,
-        centre_ids=form.centres.clean,
-        slots=form.availability.clean,
-    )
-
-
-def _companion_data(form):
-    return RegistrationData(
-        person=_person(form),
-        postcode=form.postcode.clean,
-        language=form.language.data,
-        centre_ids=form.centres.clean,
-        slots=form.availability.clean,
-        companion_code=form.companion_code.clean,
-    )
-
-
-def _third_party_data(form):
-    return [
-        RegistrationData(
-            person=_person(row.form),
-            postcode=row.form.postcode.clean,
-            language=row.form.language.data,
-            centre_ids=form.centres.clean,
-            slots=form.availability.clean,
-        )
-        for row in form.people
-    ]
 
 
 def _look_up_code(form):

@@ -279,6 +279,8 @@ def apply_update(submission, now=None):
     person.last_name = data.person.last_name
     person.first_name = data.person.first_name
     if entry.kind == EntryKind.GROUP:
+        # Limitation: a member cannot move out of a group by registering
+        # again; they must leave with the group's personal link first.
         if person.is_responsible:
             for member in entry.people:
                 member.email = data.person.email

@@ -127,6 +127,8 @@ def register_group(data, registered_by_id=None, now=None):
     left_out = [p.first_name for p in people if p not in new]
     token = entries.new_token()
     if not new:
+        # Limitation: with nobody new the message leaves at once instead of
+        # after a check; its words are the same, only its timing differs.
         submission = Submission(
             token=token, language=data.language, created_at=now, notified_at=now
         )
@@ -191,6 +193,8 @@ def settle_group(entry, submissions):
             db.session.delete(person)
         if removed:
             if not any(p.is_responsible for p in staying):
+                # Limitation: the next member takes over; messages still go to
+                # the same address (members carry it), but greet that member.
                 staying[0].is_responsible = True
             db.session.flush()
             db.session.expire(entry, ["people"])
@@ -315,6 +319,8 @@ def register_companion(data, registered_by_id=None, now=None):
         raise DomainError(
             _l("Choose exactly one day and one day part."), "availability"
         )
+    # Limitation: the day part need not be the booking's (the form suggests
+    # it), and the code is not looked up again before an invitation.
     data.kind = EntryKind.COMPANION
     return entries.register(data, now=now, registered_by_id=registered_by_id)
 
