@@ -38,11 +38,14 @@ def create_app(overrides=None, environ=None):
     from app import models  # noqa: F401 - registers the tables
 
     from app.admin.views import bp as admin_bp
+    from app.agent.views import bp as agent_bp
+    from app.auth.oidc import bp as oidc_bp
     from app.auth.views import bp as auth_bp
     from app.centre.views import bp as centre_bp
     from app.citizen.views import bp as citizen_bp
     from app.cli import lmb_cli
     from app.dev.views import bp as dev_bp
+    from app.doctor.views import bp as doctor_bp
     from app.errors import register_error_handlers
     from app.health.views import bp as health_bp
     from app.public.views import bp as public_bp
@@ -53,6 +56,9 @@ def create_app(overrides=None, environ=None):
     app.register_blueprint(auth_bp)
     app.register_blueprint(centre_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(doctor_bp)
+    app.register_blueprint(agent_bp)
+    app.register_blueprint(oidc_bp)
     if app.config["DEV_PAGES"]:
         app.register_blueprint(dev_bp)
     app.cli.add_command(lmb_cli)

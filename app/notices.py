@@ -76,6 +76,27 @@ def registration_outcome(submission, outcome):
     )
 
 
+def confirmation_again(entry):
+    """The confirmation of a registration on the list, sent again on request
+    (a contact-centre agent helping the person); the same e-mail as at first."""
+    person = entry.responsible
+    return outbox.queue_email(
+        to=person.email,
+        language=entry.language,
+        purpose="registration_accepted",
+        template="registration_accepted",
+        subject=_l("You are on the reserve list"),
+        context={
+            "recipient_name": person.first_name,
+            "entry": entry,
+            "centres": _centres(entry),
+            "slots": _slots(entry),
+            "personal_url": links.personal_url(entry),
+        },
+        entry_id=entry.id,
+    )
+
+
 def availability_reminder(entry):
     person = entry.responsible
     return outbox.queue_email(

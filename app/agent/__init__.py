@@ -1,0 +1,1 @@
+"""Contact-centre agents: register callers and help them with their entry."""

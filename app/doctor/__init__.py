@@ -1,0 +1,1 @@
+"""Doctors: register patients and choose who receives their invitations."""
