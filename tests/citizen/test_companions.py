@@ -280,3 +280,20 @@ def test_a_companion_already_on_the_list_waits_for_confirmation(client, app_ctx,
         (booking_day(), availability.AFTERNOON)
     ]
     assert entry.centres[0].priority == 0
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"companion_code": "x" * 100_000},
+        {"companion_code": ["AAAA", "BBBB"], "check_code": "1"},
+        {"companion_code": "'; DROP TABLE entry; --", "availability": ["x"] * 500},
+        {"companion_code": "\u0000" * 16, "centres": "<script>"},
+    ],
+)
+def test_hostile_posts_never_cause_a_server_error(client, app_ctx, vcdb, data):
+    response = client.post("/nl/register/companion", data=data)
+
+    assert response.status_code == 422
+    assert count(Entry) == 0

@@ -427,3 +427,27 @@ def _hash(ssin):
     from app.crypto import lookup_hash
 
     return lookup_hash(ssin)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"members-999-ssin": "x" * 100_000, "add_member": "1"},
+        {"remove_member": "-1"},
+        {"remove_member": "１"},
+        {"remove_member": "x" * 1000},
+        {"members-0-ssin": ["a", "b"], "members-0-first_name": "\u0000"},
+        {f"members-{n}-ssin": JAN for n in range(50)},
+        {"availability": ["'; DROP TABLE person; --"] * 500, "members": "x"},
+    ],
+)
+def test_hostile_posts_never_cause_a_server_error(client, app_ctx, data):
+    plain = client.post("/nl/register/group", data=data)
+    htmx = client.post(
+        "/nl/register/group/members", data=data, headers={"HX-Request": "true"}
+    )
+
+    assert plain.status_code in (200, 422)
+    assert htmx.status_code in (200, 422)
+    assert count(Person) == 0

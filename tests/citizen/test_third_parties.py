@@ -271,3 +271,24 @@ def test_a_third_party_already_on_the_list_is_not_revealed(client, app_ctx, vcdb
     ).all()
     assert len(confirmations) == 2
     assert "- Jozef\n- Aline" in confirmations[1].body
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"people-0-language": ["nl", "fr"], "people-0-ssin": "x" * 100_000},
+        {"remove_person": "99", "add_person": "1"},
+        {f"people-{n}-email": "a@b.c" for n in range(40)},
+        {"registrant_email": ["a@b.c", "d@e.f"], "people-0-postcode": "\u202e9000"},
+    ],
+)
+def test_hostile_posts_never_cause_a_server_error(client, app_ctx, data):
+    plain = client.post("/nl/register/others", data=data)
+    htmx = client.post(
+        "/nl/register/others/people", data=data, headers={"HX-Request": "true"}
+    )
+
+    assert plain.status_code in (200, 422)
+    assert htmx.status_code in (200, 422)
+    assert count(Person) == 0 and count(OutboxMessage) == 0
