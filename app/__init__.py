@@ -41,6 +41,7 @@ def create_app(overrides=None, environ=None):
     from app.agent.views import bp as agent_bp
     from app.auth.oidc import bp as oidc_bp
     from app.auth.views import bp as auth_bp
+    from app.centre.decline import bp as invitation_bp
     from app.centre.views import bp as centre_bp
     from app.citizen.views import bp as citizen_bp
     from app.cli import lmb_cli
@@ -55,6 +56,7 @@ def create_app(overrides=None, environ=None):
     app.register_blueprint(citizen_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(centre_bp)
+    app.register_blueprint(invitation_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(doctor_bp)
     app.register_blueprint(agent_bp)

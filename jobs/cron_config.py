@@ -7,7 +7,7 @@ like every other setting.
 from rq import cron
 
 import config
-from jobs import direct, eligibility, maintenance, outbox, reminders
+from jobs import campaigns, direct, eligibility, maintenance, outbox, reminders
 
 PREFIX = config.read_settings()["RQ_QUEUE_PREFIX"]
 
@@ -16,3 +16,5 @@ cron.register(eligibility.sweep, f"{PREFIX}-default", interval=60)
 cron.register(reminders.send_reminders, f"{PREFIX}-low", interval=3600)
 cron.register(outbox.sweep, f"{PREFIX}-high", interval=30)
 cron.register(direct.sweep, f"{PREFIX}-default", interval=60)
+# Campaigns: ended ones closed, late messages withdrawn, lost checks and waves.
+cron.register(campaigns.sweep, f"{PREFIX}-high", interval=60)
