@@ -15,15 +15,21 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
+import sqlalchemy as sa
 
+import config
 from simulators.testing import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # Settings that would point run.py at the test run's own simulators.
-SIMULATED = ("VCDB_URL", "MAIL_HOST", "MAIL_PORT", "SMS_URL", "MAILDIR")
+SIMULATED = (
+    "VCDB_URL", "BOOKING_API_URL", "MAIL_HOST", "MAIL_PORT", "SMS_URL", "MAILDIR"
+)  # fmt: skip
 
 
 def run_py_environ(test_environ, **overrides):
@@ -44,6 +50,24 @@ def run_py_environ(test_environ, **overrides):
     return env
 
 
+@contextmanager
+def own_schema(url, schema):
+    """A PostgreSQL schema made for one server and dropped afterwards; yields
+    `url` with that schema as its search path."""
+    engine = sa.create_engine(config.normalise_database_url(url))
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    parts = urlsplit(url)
+    option = "options=" + quote(f"-csearch_path={schema}")
+    query = f"{parts.query}&{option}" if parts.query else option
+    try:
+        yield urlunsplit(parts._replace(query=query))
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
 def wait_for(url, timeout=60, process=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -52,7 +76,7 @@ def wait_for(url, timeout=60, process=None):
         try:
             if requests.get(url, timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening, or still booting
             pass
         time.sleep(0.25)
     raise AssertionError(f"{url} did not answer in {timeout}s")
@@ -77,6 +101,7 @@ class LiveServer:
             sys.executable, "scripts/run.py",
             "--port", str(self.port),
             "--vcdb-port", str(free_port()),
+            "--booking-port", str(free_port()),
             "--sms-port", str(free_port()),
             "--smtp-port", str(free_port()),
             "--instance", str(self.folder / "instance"),
@@ -88,7 +113,7 @@ class LiveServer:
         )
         try:
             wait_for(self.base + "/healthz", self.timeout, self.process)
-        except AssertionError as exc:
+        except BaseException as exc:
             self.stop()
             tail = self.log_path.read_text()[-3000:]
             raise AssertionError(f"{exc}; end of its output:\n{tail}") from None
