@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from flask import abort, redirect, request, url_for
 
-from app import i18n
+from app import i18n, security
 from app.citizen.direct_forms import ClaimForm
 from app.citizen.views import bp, public_form_limit
 from app.extensions import limiter
@@ -72,6 +72,7 @@ def claim_moment(moment_id):
     if form.is_bot:
         logger.info("claim refused: honeypot filled in")
         return redirect(url_for("citizen.list_moments"), 303)
+    security.limit_national_numbers([form.ssin.clean])
 
     try:
         claim = direct.claim_moment(moment_id, _claim_data(form), _now())

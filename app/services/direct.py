@@ -269,6 +269,9 @@ def _claim(moment_id, data, now):
         claim.person_id = existing.id
     else:
         # Refused by the job, like any other claim, so the page tells nothing.
+        # Limitation: someone on the reserve list (situations b-f) must leave
+        # it before taking an open moment; moving their entry over would touch
+        # groups and third-party registrations that other people share.
         claim.person_id = existing.id
     db.session.add(claim)
     db.session.flush()
@@ -323,6 +326,11 @@ def _refresh_person(person, data, now):
     entry.language = data.language
     entry.postcode = data.postcode
     entry.state = EntryState.PENDING
+
+
+# Limitation: a person cannot give back a confirmed moment through LMB (the
+# e-mail asks them to call the contact centre); staff can only close a moment
+# to new claims, not cancel claims already confirmed.
 
 
 def claim_by_token(token, now=None):
