@@ -10,7 +10,8 @@ browsed by number. Every look-up and every look at an entry is audited.
 import logging
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import i18n, notices, security
@@ -57,10 +58,27 @@ def _helping(entry_id):
         abort(404)
 
 
+# Situations c to e on the public pages, for the agent to fill in with the
+# caller. Limitation: registrations made there carry no registered_by_id and
+# no audit row of the agent; agent pages of their own would need the public
+# views' row-editing helpers as a public API.
+PUBLIC_FLOWS = (
+    ("citizen.group_form", _l("A group of up to 4 people (c)")),
+    (
+        "citizen.companion_form",
+        _l("Coming along with someone who has an appointment (d)"),
+    ),
+    ("citizen.third_party_form", _l("Other people, such as a parent (e)")),
+)
+
+
 @bp.get("/")
 @role_required(Role.AGENT)
 def index():
-    return render("agent/index.html", form=LookupForm(formdata=None))
+    flows = [(e, label) for e, label in PUBLIC_FLOWS if e in current_app.view_functions]
+    return render(
+        "agent/index.html", form=LookupForm(formdata=None), public_flows=flows
+    )
 
 
 @bp.get("/register")

@@ -340,3 +340,20 @@ def test_a_deactivated_agent_account_cannot_register(app_ctx, make_user):
 
     with pytest.raises(NotAnAgent):
         agents.register_caller(agent_id, None)
+
+
+def test_the_start_page_leads_to_every_situation(client, agent):
+    logged_in(client, AGENT, "fr")
+
+    page = soup(client.get("/agent/"))
+
+    links = [a["href"] for a in page.find("main").find_all("a")]
+    assert links == [
+        "/agent/register",
+        "/fr/register/group",
+        "/fr/register/companion",
+        "/fr/register/others",
+    ]
+    assert page.find("form", action="/agent/lookup").find(
+        "input", attrs={"name": "ssin"}
+    )
