@@ -444,3 +444,18 @@ def test_doctor_pages_are_for_doctors_only(app, client, make_user):
         logged_in(other, f"{role}@lmb.test")
         for method, path in DOCTOR_PAGES:
             assert getattr(other, method)(path).status_code == 403, (role, path)
+
+
+def test_the_choice_decides_where_invitations_go(app, client, doctor):
+    from app.services.invitations import recipient
+
+    logged_in(client, "dr.peeters@lmb.test", "nl")
+    entry_id = registered_patient(app, client, recipient="doctor")
+
+    def address():
+        who = recipient(db.session.get(Entry, entry_id))
+        return who.email, who.for_doctor
+
+    assert in_context(app, address) == ("dr.peeters@lmb.test", True)
+    client.post(f"/doctor/patients/{entry_id}/recipient", data={"recipient": "person"})
+    assert in_context(app, address) == ("jozef.janssens@example.be", False)
