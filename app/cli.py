@@ -160,3 +160,34 @@ def demo_users():
     for username, role, *_ in DEMO_USERS:
         click.echo(f"  {username:<20} {role}")
     click.echo(f"Password of every demo account: {DEMO_PASSWORD}")
+
+
+# Encryption keys -------------------------------------------------------------
+
+
+@lmb_cli.command("rotate-keys")
+@click.option("--batch", default=500, show_default=True, help="Rows per commit.")
+def rotate_keys(batch):
+    """Re-encrypt every encrypted value under the newest key of DATA_KEYS.
+
+    Safe to stop and run again: values already under the newest key are
+    skipped. When it reports 0 re-encrypted, the old key can be dropped.
+    """
+    from app.services import keys
+
+    results = keys.rotate_all(batch=batch)
+    for result in results:
+        click.echo(
+            f"{result.table}: {result.rows_seen} rows, "
+            f"{result.values_rotated} values re-encrypted"
+            + (
+                f", {result.values_changed_meanwhile} changed meanwhile"
+                if result.values_changed_meanwhile
+                else ""
+            )
+        )
+    total = sum(result.values_rotated for result in results)
+    changed = sum(result.values_changed_meanwhile for result in results)
+    if changed:
+        click.echo("Some values changed during the run: run it once more.")
+    click.echo(f"Done: {total} values re-encrypted under the newest key.")

@@ -13,7 +13,7 @@ import hmac
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy.types import Text, TypeDecorator
 
-_state = {"fernet": None, "hash_key": None}
+_state = {"fernet": None, "newest": None, "hash_key": None}
 
 
 class KeyError_(RuntimeError):
@@ -26,7 +26,9 @@ def configure(data_keys, hash_key):
     if not keys:
         raise KeyError_("DATA_KEYS holds no key.")
     try:
-        _state["fernet"] = MultiFernet([Fernet(k) for k in keys])
+        fernets = [Fernet(k) for k in keys]
+        _state["fernet"] = MultiFernet(fernets)
+        _state["newest"] = fernets[0]
     except ValueError as exc:
         raise KeyError_("DATA_KEYS holds a malformed key.") from exc
     if not hash_key:
@@ -60,6 +62,16 @@ def rotate(token):
     if token is None:
         return None
     return _fernet().rotate(token.encode("ascii")).decode("ascii")
+
+
+def is_current(token):
+    """Whether a value is encrypted under the newest key already."""
+    _fernet()
+    try:
+        _state["newest"].decrypt(token.encode("ascii"))
+    except InvalidToken:
+        return False
+    return True
 
 
 def lookup_hash(value):

@@ -7,7 +7,15 @@ like every other setting.
 from rq import cron
 
 import config
-from jobs import campaigns, direct, eligibility, maintenance, outbox, reminders
+from jobs import (
+    campaigns,
+    direct,
+    eligibility,
+    maintenance,
+    outbox,
+    reminders,
+    retention,
+)
 
 PREFIX = config.read_settings()["RQ_QUEUE_PREFIX"]
 
@@ -15,6 +23,7 @@ cron.register(maintenance.heartbeat, f"{PREFIX}-low", interval=60)
 cron.register(eligibility.sweep, f"{PREFIX}-default", interval=60)
 cron.register(reminders.send_reminders, f"{PREFIX}-low", interval=3600)
 cron.register(outbox.sweep, f"{PREFIX}-high", interval=30)
+cron.register(retention.purge, f"{PREFIX}-low", interval=3600, job_timeout=1800)
 cron.register(direct.sweep, f"{PREFIX}-default", interval=60)
 # Campaigns: ended ones closed, late messages withdrawn, lost checks and waves.
 cron.register(campaigns.sweep, f"{PREFIX}-high", interval=60)

@@ -155,3 +155,4 @@ def _now():
 from app.citizen import direct  # noqa: E402,F401 - registers its routes on bp
 from app.citizen import personal  # noqa: E402,F401 - registers its routes on bp
 from app.citizen import situations  # noqa: E402,F401 - registers its routes on bp
+from app.citizen import rights  # noqa: E402,F401 - registers its routes on bp

@@ -13,6 +13,7 @@ from app.models.direct import (
     OpenMoment,
 )
 from app.models.messaging import MessageState, OutboxMessage
+from app.models.privacy import ErasureTally
 from app.models.registration import (
     Eligibility,
     Entry,
@@ -41,6 +42,7 @@ __all__ = [
     "EntryCentre",
     "EntryKind",
     "EntryState",
+    "ErasureTally",
     "Invitation",
     "InvitationState",
     "MessageState",

@@ -1,11 +1,20 @@
 """The audit trail: who read or changed which entry, and when.
 
-Rows are only ever inserted, in the same transaction as what they record;
-the application has no code path that updates or deletes them.
+Rows are only ever inserted, in the same transaction as what they record
+(app.services.audit.record); the application has no code path that updates
+or deletes them. The ORM refuses to (`AuditTrailError`), a test checks the
+code base for such statements, and on PostgreSQL a trigger refuses UPDATE.
 """
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models.registration import UTCDateTime, utcnow
+
+
+class AuditTrailError(RuntimeError):
+    """Something tried to change or remove an audit event."""
 
 
 class AuditEvent(db.Model):
@@ -19,3 +28,22 @@ class AuditEvent(db.Model):
     # Ids only; an entry id stays even after the entry is erased.
     entry_id = db.Column(db.Integer, index=True)
     detail = db.Column(db.String(200))
+
+
+@event.listens_for(AuditEvent, "before_update")
+def _refuse_update(mapper, connection, target):
+    raise AuditTrailError("audit events cannot be changed")
+
+
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_delete(mapper, connection, target):
+    raise AuditTrailError("audit events cannot be deleted")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_bulk_changes(state):
+    """Bulk UPDATE and DELETE statements through a session are refused too."""
+    if (state.is_update or state.is_delete) and any(
+        mapper.class_ is AuditEvent for mapper in state.all_mappers
+    ):
+        raise AuditTrailError("audit events cannot be changed or deleted")

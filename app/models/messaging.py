@@ -21,9 +21,11 @@ class OutboxMessage(db.Model):
     # What the message is about, e.g. "confirmation", "invitation", "reminder".
     purpose = db.Column(db.String(32), nullable=False)
     language = db.Column(db.String(2), nullable=False)
-    recipient = db.Column(EncryptedText, nullable=False)
+    # Address, subject and text: NULL once the message is sent or has failed
+    # (app.services.retention), or when its entry is erased.
+    recipient = db.Column(EncryptedText)
     subject = db.Column(EncryptedText)
-    body = db.Column(EncryptedText, nullable=False)
+    body = db.Column(EncryptedText)
     entry_id = db.Column(db.Integer, db.ForeignKey("entry.id", ondelete="SET NULL"))
     invitation_id = db.Column(db.Integer, db.ForeignKey("invitation.id"))
     state = db.Column(db.String(8), nullable=False, default=MessageState.QUEUED)

@@ -59,3 +59,4 @@ def centre_service_lookup(raw):
 
 # Pages in modules of their own register themselves on `bp`.
 from app.public import figures  # noqa: E402, F401
+from app.public import privacy  # noqa: E402, F401

@@ -355,17 +355,16 @@ def renewal_slots(entry, now=None):
     ]
 
 
-def withdraw(entry):
-    """Erase the entry and its people at once; invitations keep only counts."""
-    entry_id = entry.id
-    for submission in db.session.scalars(
-        select(Submission).filter_by(entry_id=entry_id)
-    ):
-        db.session.delete(submission)
-    for person in list(entry.people):
-        db.session.delete(person)
-    db.session.delete(entry)
-    logger.info("entry %s withdrawn and erased", entry_id)
+def withdraw(entry, actor="citizen"):
+    """Erase the entry and its people at once; invitations keep only counts.
+
+    `actor`: who asked, for the audit trail ("citizen" through the personal
+    link, or the staff user who did it for them).
+    """
+    # Imported here: retention builds on this module.
+    from app.services import retention
+
+    retention.erase_entry(entry, retention.WITHDRAWN, actor=actor)
 
 
 def prune_past_availability(entry, now=None):
