@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint translations extract-messages bench clean
+.PHONY: run test lint translations extract-messages bench clean axe-core
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ lint: $(STAMP)
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+
+# Fetch axe-core, which the browser tests use, again from the npm registry
+# into tests/browser/vendor (committed; see the README there).
+AXE_VERSION := 4.14.1
+axe-core:
+	cd $$(mktemp -d) && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null \
+	  && tar xzf axe-core-$(AXE_VERSION).tgz \
+	  && cp package/axe.min.js package/LICENSE package/LICENSE-3RD-PARTY.txt \
+	     $(CURDIR)/tests/browser/vendor/
 
 clean:
 	rm -rf $(VENV) instance

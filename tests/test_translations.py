@@ -50,7 +50,9 @@ def test_catalogue_has_every_marked_string(lang, extracted):
 def test_catalogue_is_complete_and_not_fuzzy(lang):
     cat = catalogue(lang)
     untranslated = [
-        m.id for m in cat if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])
+        m.id
+        for m in cat
+        if m.id and not all(m.string if isinstance(m.string, tuple) else [m.string])
     ]
     fuzzy = [m.id for m in cat if m.id and m.fuzzy]
 
@@ -112,5 +114,19 @@ def test_templates_have_no_unmarked_text():
         for text in finder.found:
             if text not in ALLOWED:
                 offenders.append(f"{path.relative_to(ROOT)}: {text[:60]!r}")
+
+    assert offenders == []
+
+
+def test_email_templates_have_no_unmarked_text():
+    """E-mail and SMS bodies: every word inside {% trans %} or {{ _() }}."""
+    offenders = []
+    for path in sorted((ROOT / "app" / "templates" / "emails").glob("*.txt")):
+        text = JINJA.sub(" ", path.read_text(encoding="utf-8"))
+        for line in text.splitlines():
+            for word in re.findall(r"[A-Za-zÀ-ÿ]{2,}", line):
+                if word not in ALLOWED:
+                    offenders.append(f"{path.relative_to(ROOT)}: {line.strip()[:60]!r}")
+                    break
 
     assert offenders == []

@@ -1,9 +1,10 @@
 """Fixtures of the browser tests: the app as `make run` starts it, and
 Debian's headless Chromium driven by Playwright.
 
-The tests that need the browser are skipped, with one message, when
-/usr/bin/chromium is missing (`.ci/run` installs it, so CI always runs them).
-Playwright's own browser downloads are never used.
+When /usr/bin/chromium is missing, the tests that need it are left out, with
+one message at the end of the run (`.ci/run` installs it, so CI always runs
+them); those that only talk HTTP still run. Playwright's own browser
+downloads are never used.
 """
 
 import os
@@ -19,6 +20,7 @@ SKIP_MESSAGE = (
     "browser tests skipped: no Chromium at /usr/bin/chromium "
     "(apt-get install chromium chromium-driver)"
 )
+_left_out = []
 LAUNCH_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -29,6 +31,25 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM.exists():
+        return
+    here = Path(__file__).parent
+    _left_out.extend(
+        item
+        for item in items
+        if here in item.path.parents and "browser" in getattr(item, "fixturenames", ())
+    )
+    if _left_out:
+        items[:] = [item for item in items if item not in _left_out]
+        config.hook.pytest_deselected(items=list(_left_out))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _left_out:
+        terminalreporter.write_line(f"{len(_left_out)} {SKIP_MESSAGE}", yellow=True)
 
 
 @pytest.fixture(scope="package")

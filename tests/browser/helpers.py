@@ -39,11 +39,12 @@ class Person:
     mobile: str
 
 
-def new_person(first_name="Louise"):
-    """Someone born on 5 February 1948 with a national number of their own."""
+def new_person(first_name="Louise", born="480205"):
+    """Someone born on `born` (YYMMDD, in the 1900s; 5 February 1948 unless
+    said) with a national number of their own."""
     serial = next(_serials)
     return Person(
-        ssin=make_ssin("480205", serial),
+        ssin=make_ssin(born, serial),
         last_name="Peeters",
         first_name=first_name,
         email=f"person{serial}@example.be",
@@ -51,16 +52,16 @@ def new_person(first_name="Louise"):
     )
 
 
-def register_by_http(base, person, lang="nl", postcode="9000", centre=None):
-    """Register `person` for the first selectable day part, as a form post
-    without a browser; returns the status page's path and that day part
-    ("2026-12-04:evening")."""
+def register_by_http(base, person, lang="nl", postcode="9000", centre=None, slot=None):
+    """Register `person` for one day part (`slot`, "2026-12-04:evening"; the
+    first that can be chosen unless given), as a form post without a
+    browser; returns the status page's path and that day part."""
     session = requests.Session()
     page = BeautifulSoup(
         session.get(f"{base}/{lang}/register", timeout=10).text, "html.parser"
     )
     token = page.find("input", attrs={"name": "csrf_token"})["value"]
-    day = page.find("input", attrs={"name": "availability"})["value"]
+    day = slot or page.find("input", attrs={"name": "availability"})["value"]
     response = session.post(
         f"{base}/{lang}/register",
         data={
@@ -106,9 +107,9 @@ def staff_session(base, username="operator@lmb.test"):
     return session
 
 
-def mail_to(base, address, timeout=60):
-    """The text of the newest e-mail to `address` in the development mailbox
-    (which only operators may read)."""
+def mail_to(base, address, subject="", timeout=60):
+    """The text of the newest e-mail to `address` whose subject holds
+    `subject`, from the development mailbox (which only operators may read)."""
     session = staff_session(base)
     deadline = time.monotonic() + timeout
     while True:
@@ -117,7 +118,11 @@ def mail_to(base, address, timeout=60):
         )
         for row in page.select("tbody tr"):
             cells = row.find_all("td")
-            if cells and cells[-1].get_text(strip=True) == address:
+            if (
+                cells
+                and cells[-1].get_text(strip=True) == address
+                and subject in cells[1].get_text()
+            ):
                 href = cells[1].find("a")["href"]
                 return session.get(base + href, timeout=10).text
         assert time.monotonic() < deadline, "no e-mail arrived"
