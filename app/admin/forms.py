@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, IntegerField, StringField
 from wtforms.validators import NumberRange, Optional
 
 
@@ -44,7 +44,6 @@ class ReportForm(_GetForm):
         validators=[Optional()],
         description=_l("Last day, included."),
     )
-    centre = SelectField(_l("Centre"), choices=[], validate_choice=False)
 
 
 class AuditForm(_GetForm):

@@ -56,14 +56,8 @@ def download_report():
 def _read_filters():
     """(form, period, centre or None, error) from the query string."""
     form = ReportForm(request.args)
-    is_operator = current_user.role == Role.OPERATOR
-    if is_operator:
-        form.centre.choices = [("", "–")] + [
-            (str(c.id), c.name)
-            for c in db.session.scalars(select(Centre).order_by(Centre.name))
-        ]
+    centre = _chosen_centre(request.args.get("centre"))
 
-    centre = _chosen_centre(form.centre.data, is_operator)
     valid = form.validate()
     default = reports.Period.last_days(DEFAULT_DAYS)
     first = form.date_from.data if _given(form.date_from) else default.first
@@ -83,10 +77,10 @@ def _given(field):
     return bool(field.raw_data and field.raw_data[0].strip())
 
 
-def _chosen_centre(raw, is_operator):
+def _chosen_centre(raw):
     """The centre asked for; centre staff get theirs, and 403 for another."""
     if raw in (None, ""):
-        if is_operator:
+        if current_user.role == Role.OPERATOR:
             return None
         centre_id = current_user.centre_id
     else:
@@ -104,6 +98,8 @@ def _page(form, report, centre, status=200):
     exact = current_user.role == Role.OPERATOR
     lang = select_locale()
     context = {"form": form, "report": report, "centre": centre, "exact": exact}
+    if exact:
+        context["centres"] = db.session.scalars(select(Centre).order_by(Centre.name))
     if report is not None:
         context.update(
             summary=presentation.summary_rows(report, exact),
