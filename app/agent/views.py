@@ -10,8 +10,7 @@ browsed by number. Every look-up and every look at an entry is audited.
 import logging
 from datetime import UTC, datetime
 
-from flask import Blueprint, abort, current_app, redirect, request, session, url_for
-from flask_babel import lazy_gettext as _l
+from flask import Blueprint, abort, redirect, request, session, url_for
 from flask_login import current_user
 
 from app import i18n, notices, security
@@ -32,7 +31,7 @@ HELPING = "_agent_entries"  # session key: ids of the entries found, newest last
 HELPING_MAX = 20
 # Agents find people one call at a time; more than this is not a call centre.
 LOOKUP_LIMIT = "60 per hour"
-NOTICES = ("registered", "update", "resent")
+NOTICES = ("registered", "update", "resent", "nobody", "others")
 
 
 def _now():
@@ -48,7 +47,8 @@ def _agent_key():
     return f"agent-{getattr(current_user, 'id', None)}"
 
 
-def _remember(entry_id):
+def remember(entry_id):
+    """Let this session open entry `entry_id` (found or registered by the agent)."""
     helping = [i for i in session.get(HELPING, []) if i != entry_id]
     session[HELPING] = (helping + [entry_id])[-HELPING_MAX:]
 
@@ -58,27 +58,10 @@ def _helping(entry_id):
         abort(404)
 
 
-# Situations c to e on the public pages, for the agent to fill in with the
-# caller. Limitation: registrations made there carry no registered_by_id and
-# no audit row of the agent; agent pages of their own would need the public
-# views' row-editing helpers as a public API.
-PUBLIC_FLOWS = (
-    ("citizen.group_form", _l("A group of up to 4 people (c)")),
-    (
-        "citizen.companion_form",
-        _l("Coming along with someone who has an appointment (d)"),
-    ),
-    ("citizen.third_party_form", _l("Other people, such as a parent (e)")),
-)
-
-
 @bp.get("/")
 @role_required(Role.AGENT)
 def index():
-    flows = [(e, label) for e, label in PUBLIC_FLOWS if e in current_app.view_functions]
-    return render(
-        "agent/index.html", form=LookupForm(formdata=None), public_flows=flows
-    )
+    return render("agent/index.html", form=LookupForm(formdata=None), notice=_notice())
 
 
 @bp.get("/register")
@@ -106,7 +89,7 @@ def register():
     from jobs.eligibility import start_check
 
     start_check(submission.entry_id)
-    _remember(submission.entry_id)
+    remember(submission.entry_id)
     done = "update" if submission.is_update else "registered"
     return redirect(
         url_for("agent.entry", entry_id=submission.entry_id, done=done), 303
@@ -134,7 +117,7 @@ def lookup():
         return render(
             "agent/lookup.html", form=LookupForm(formdata=None), not_found=True
         )
-    _remember(entry.id)
+    remember(entry.id)
     return redirect(url_for("agent.entry", entry_id=entry.id), 303)
 
 
@@ -185,3 +168,6 @@ def _render_form(form, now, status=200):
     return render(
         "agent/register.html", status=status, **on_behalf.form_context(form, now)
     )
+
+
+from app.agent import situations  # noqa: E402,F401 - registers its routes on bp

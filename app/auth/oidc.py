@@ -34,8 +34,7 @@ from app.auth.views import _login_limit, _start_session
 from app.extensions import db, limiter
 from app.models import utcnow
 from app.rendering import render
-from app.services import doctors
-from app.services.doctors import audit
+from app.services import audit, doctors
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,7 @@ from flask_babel import lazy_gettext as _l
 from app.crypto import lookup_hash
 from app.extensions import db
 from app.models import Entry, EntryKind, EntryState, Person, Role, StaffUser
-from app.services import entries
-from app.services.doctors import audit
+from app.services import audit, entries, situations
 from app.services.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -51,17 +50,51 @@ def register_caller(agent_id, data, now=None):
     """
     agent = known_agent(agent_id)
     data.kind = EntryKind.SELF
-    submission = entries.register(data, now=now)
-    if submission.is_update:
-        audit.record(
-            agent, audit.ENTRY_REGISTERED, submission.entry_id, "update proposed"
-        )
-        return submission
-    submission.entry.registered_by_id = agent.id
-    db.session.flush()
-    audit.record(agent, audit.ENTRY_REGISTERED, submission.entry_id, "situation b")
-    logger.info("agent %s registered entry %s", agent.id, submission.entry_id)
+    submission = entries.register(data, now=now, registered_by_id=agent.id)
+    _audit_registered(agent, [submission], "situation b")
     return submission
+
+
+def register_group(agent_id, data, now=None):
+    """Situation c for the agent: app.services.situations.register_group."""
+    agent = known_agent(agent_id)
+    submission = situations.register_group(data, registered_by_id=agent.id, now=now)
+    _audit_registered(agent, [submission], "situation c")
+    return submission
+
+
+def register_companion(agent_id, data, now=None):
+    """Situation d for the agent: app.services.situations.register_companion."""
+    agent = known_agent(agent_id)
+    submission = situations.register_companion(data, registered_by_id=agent.id, now=now)
+    _audit_registered(agent, [submission], "situation d")
+    return submission
+
+
+def register_third_parties(agent_id, people, registrant_email, language, now=None):
+    """Situation e for the agent: app.services.situations.register_third_parties."""
+    agent = known_agent(agent_id)
+    submissions = situations.register_third_parties(
+        people,
+        registrant_email=registrant_email,
+        language=language,
+        registered_by_id=agent.id,
+        now=now,
+    )
+    _audit_registered(agent, submissions, "situation e")
+    return submissions
+
+
+def _audit_registered(agent, submissions, situation):
+    db.session.flush()
+    for submission in submissions:
+        if submission.entry_id is None:
+            continue  # nobody new (a group of people all on the list already)
+        detail = "update proposed" if submission.is_update else situation
+        audit.record(agent, audit.ENTRY_REGISTERED, submission.entry_id, detail)
+        logger.info(
+            "agent %s registered entry %s (%s)", agent.id, submission.entry_id, detail
+        )
 
 
 def look_up(agent, ssin):

@@ -18,15 +18,13 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.models import (
-    AuditEvent,
     Eligibility,
     Entry,
     EntryKind,
     Role,
     StaffUser,
-    utcnow,
 )
-from app.services import entries
+from app.services import audit, entries
 from app.services.errors import DomainError
 from app.services.users import normalise_riziv
 
@@ -40,37 +38,6 @@ RECIPIENTS = (PATIENT, DOCTOR)
 ENTRY_LISTED = "entry_listed"  # audit action: the entry was shown in a list
 
 PAGE_SIZE = 50
-
-
-class audit:  # noqa: N801 - stands in for the module app.services.audit
-    """The audit trail, written the way app.services.audit.record writes it.
-
-    Limitation: app.services.audit is not in the code base yet; until it is,
-    the doctor, agent and log-in pages add AuditEvent rows through this
-    stand-in, with the same actions and fields. Swap the imports then.
-    """
-
-    ENTRY_READ = "entry_read"
-    ENTRY_CHANGED = "entry_changed"
-    ENTRY_REGISTERED = "entry_registered"
-    SYSTEM = "system"
-
-    @staticmethod
-    def record(actor, action, entry_id, detail=None):
-        if isinstance(actor, str):
-            actor_id, actor_role = None, actor
-        else:
-            actor_id, actor_role = actor.id, actor.role
-        event = AuditEvent(
-            at=utcnow(),
-            actor_id=actor_id,
-            actor_role=actor_role,
-            action=action,
-            entry_id=entry_id,
-            detail=detail,
-        )
-        db.session.add(event)
-        return event
 
 
 class UnknownDoctor(DomainError):
@@ -153,14 +120,13 @@ def register_patient(doctor_id, data, recipient, now=None):
     doctor = known_doctor(doctor_id)
     recipient = check_recipient(recipient)
     data.kind = EntryKind.PATIENT
-    submission = entries.register(data, now=now)
+    submission = entries.register(data, now=now, registered_by_id=doctor.id)
     if submission.is_update:
         audit.record(
             doctor, audit.ENTRY_REGISTERED, submission.entry_id, "update proposed"
         )
         return submission
     entry = submission.entry
-    entry.registered_by_id = doctor.id
     entry.doctor_id = doctor.id
     entry.recipient = recipient
     db.session.flush()

@@ -350,9 +350,9 @@ def test_the_start_page_leads_to_every_situation(client, agent):
     links = [a["href"] for a in page.find("main").find_all("a")]
     assert links == [
         "/agent/register",
-        "/fr/register/group",
-        "/fr/register/companion",
-        "/fr/register/others",
+        "/agent/register/group",
+        "/agent/register/companion",
+        "/agent/register/others",
     ]
     assert page.find("form", action="/agent/lookup").find(
         "input", attrs={"name": "ssin"}
