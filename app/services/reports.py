@@ -9,11 +9,12 @@ Small counts: a count of 1 to 4 is shown as "<5" (`shown`) in anything
 exported and on every screen below the operator level, so that nobody can
 single out a person from a report. Zero stays zero.
 
-# Limitation: figures come from the current rows. When retention erases an
-# entry (after booking, withdrawal or lapse), its people no longer count as
-# registered, and its invitations, which are kept, lose their postcode and
-# kind (reported as "unknown"). Counts that must survive erasure need a tally
-# written at erasure time; app/services/retention.py does not exist yet.
+Erasure: app.services.retention erases an entry after booking, withdrawal or
+lapse, and adds its counts to `ErasureTally` first; `_erased` adds those
+tallies back, so the figures of a period stay the same after erasure.
+# Limitation: the per-day figures and the regional spread of invited people
+# come back only as far as the tally keeps them (day, postcode, kind, centre);
+# an invitation whose entry was erased without a tally counts as "unknown".
 """
 
 import json
@@ -42,6 +43,7 @@ from app.models import (
     Role,
     StaffUser,
 )
+from app.services import retention
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +167,9 @@ class Report:
     median_minutes_to_book: float | None = None
     registered_spread: Spread = field(default_factory=Spread)
     invited_spread: Spread = field(default_factory=Spread)
+    # postcode -> people, before they are grouped into regions and provinces.
+    registered_postcodes: dict = field(default_factory=dict, repr=False)
+    invited_postcodes: dict = field(default_factory=dict, repr=False)
 
 
 def build_report(period, centre_id=None):
@@ -172,6 +177,9 @@ def build_report(period, centre_id=None):
     report = Report(period=period, centre_id=centre_id)
     _registrations(report)
     _invitations(report)
+    _erased(report)
+    report.registered_spread = spread(report.registered_postcodes.items())
+    report.invited_spread = spread(report.invited_postcodes.items())
     return report
 
 
@@ -229,13 +237,14 @@ def _registrations(report):
     ):
         report.people_by_day[local_date(created_at)] += 1
 
-    postcodes = db.session.execute(
-        select(Entry.postcode, func.count(Person.id))
-        .join(Person, Person.entry_id == Entry.id)
-        .where(_in_period(Person.created_at, period), scope)
-        .group_by(Entry.postcode)
-    ).all()
-    report.registered_spread = spread(postcodes)
+    report.registered_postcodes = dict(
+        db.session.execute(
+            select(Entry.postcode, func.count(Person.id))
+            .join(Person, Person.entry_id == Entry.id)
+            .where(_in_period(Person.created_at, period), scope)
+            .group_by(Entry.postcode)
+        ).all()
+    )
 
 
 def _invitations(report):
@@ -283,7 +292,53 @@ def _invitations(report):
         report.booking_rate = report.booked / report.invitations_sent
     if minutes:
         report.median_minutes_to_book = statistics.median(minutes)
-    report.invited_spread = spread(postcodes.items())
+    report.invited_postcodes = postcodes
+
+
+def _erased(report):
+    """Add what app.services.retention tallied when it erased entries.
+
+    Registrations: the erased people count as if their rows were still
+    there. Invitations are kept at erasure and were counted already; the
+    tally only gives back the kind and postcode their entries had.
+    """
+    period, centre_id = report.period, report.centre_id
+    for row in retention.tally(
+        retention.TALLY_REGISTERED, period.first, period.last, centre_id
+    ):
+        report.people_registered += row.people
+        report.entries_registered += row.entries
+        report.people_by_kind[row.kind] = (
+            report.people_by_kind.get(row.kind, 0) + row.people
+        )
+        if row.kind == EntryKind.GROUP:
+            report.groups += row.entries
+            report.people_in_groups += row.people
+        if row.is_companion:
+            report.companions += row.people
+        if row.kind == EntryKind.THIRD_PARTY:
+            report.third_party_people += row.people
+        if row.registered_by_role == Role.DOCTOR:
+            report.doctor_registrations += row.people
+        elif row.registered_by_role == Role.AGENT:
+            report.agent_registrations += row.people
+        if row.day in report.people_by_day:
+            report.people_by_day[row.day] += row.people
+        postcodes = report.registered_postcodes
+        postcodes[row.postcode] = postcodes.get(row.postcode, 0) + row.people
+
+    invited = report.invited_postcodes
+    for row in retention.tally(
+        retention.TALLY_INVITED, period.first, period.last, centre_id
+    ):
+        if row.kind == EntryKind.THIRD_PARTY:
+            report.third_party_invitations += row.entries
+        moved = min(row.people, invited.get(UNKNOWN, 0))
+        if moved:
+            invited[UNKNOWN] -= moved
+            invited[row.postcode] = invited.get(row.postcode, 0) + moved
+    if invited.get(UNKNOWN) == 0:
+        del invited[UNKNOWN]
 
 
 def postcode_regions():

@@ -155,3 +155,33 @@ def test_public_figures(data):
     assert figures.invitations_sent == 8  # all but the queued i7
     assert figures.doses_booked == 1 + 3 + 1 + 1 + 2  # i1, i2, i4, i8, i9
     assert figures.centres_taking_part == 2
+
+
+def test_figures_survive_the_erasure_of_entries(data):
+    from app.extensions import db
+    from app.models import Entry
+    from app.services import retention
+
+    before = reports.build_report(WEEK)
+    gent_before = reports.build_report(WEEK, data.gent_id)
+    for name, reason in (("e5", "booked"), ("e7", "booked"), ("e10", "withdrawn")):
+        entry = db.session.get(Entry, data.entry_ids[name])
+        retention.erase_entry(entry, reason)
+    db.session.commit()
+
+    after = reports.build_report(WEEK)
+    gent_after = reports.build_report(WEEK, data.gent_id)
+
+    assert after.people_registered == before.people_registered == 12
+    assert after.groups == 1
+    assert after.people_in_groups == 3
+    assert after.agent_registrations == 1
+    assert after.third_party_people == 2
+    assert after.third_party_invitations == 2
+    assert after.people_by_kind == before.people_by_kind
+    assert after.people_by_day == before.people_by_day
+    assert after.registered_spread == before.registered_spread
+    assert after.invited_spread == before.invited_spread
+    assert after.invitations_sent == 7
+    assert gent_after.people_registered == gent_before.people_registered == 8
+    assert gent_after.invited_spread == gent_before.invited_spread
