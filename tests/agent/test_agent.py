@@ -357,3 +357,19 @@ def test_the_start_page_leads_to_every_situation(client, agent):
     assert page.find("form", action="/agent/lookup").find(
         "input", attrs={"name": "ssin"}
     )
+
+
+def test_look_ups_are_limited_per_agent(make_app, make_user):
+    limited = make_app(WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=True)
+    make_user(AGENT, "agent")
+    client = limited.test_client()
+    logged_in(client, AGENT, "nl")
+
+    answers = [
+        client.post("/agent/lookup", data={"ssin": UNKNOWN}).status_code
+        for _ in range(61)
+    ]
+
+    assert answers == [200] * 60 + [429]
+    with limited.app_context():
+        db.engine.dispose()
