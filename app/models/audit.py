@@ -12,6 +12,12 @@ from sqlalchemy.orm import Session
 from app.extensions import db
 from app.models.registration import UTCDateTime, utcnow
 
+# Limitation: the PostgreSQL trigger refuses UPDATE only, not DELETE, because
+# the test suite empties every table with DELETE; in production the
+# application's database role must not hold DELETE on audit_event (README,
+# "Audit trail"). How long events are kept is not decided yet: nothing purges
+# them.
+
 
 class AuditTrailError(RuntimeError):
     """Something tried to change or remove an audit event."""

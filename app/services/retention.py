@@ -118,6 +118,9 @@ def _cutoffs(policy, now):
 
 def due_entries(policy, now=None, limit=500):
     """Up to `limit` (entry id, reason) pairs whose data must now be erased."""
+    # Limitation: the booking moment is the entry's last change (updated_at,
+    # set when invitations.mark_booked makes it BOOKED); a later change to a
+    # booked entry would postpone its erasure. A booked_at column would be exact.
     now = now or datetime.now(UTC)
     booked_before, lapsed_before, registered_before = _cutoffs(policy, now)
     booked = select(Entry.id).where(

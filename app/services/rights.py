@@ -334,6 +334,10 @@ def correct_person(
         entry.language = language
         correction.changed.append("language")
     if correction.old_email is not None:
+        # Limitation: whoever holds the link can move the registration to
+        # another address; the old address is told but gets no link to undo
+        # it (the help line can). A confirmation from the new address first
+        # would close that, at the cost of one more step for everyone.
         entry.link_version += 1
     if correction.changed:
         audit.record(
