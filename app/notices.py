@@ -46,7 +46,7 @@ def registration_outcome(submission, outcome):
             purpose="registration_refused",
             template="registration_refused",
             subject=_l("You cannot be placed on the reserve list"),
-            context={"recipient_name": person.first_name, "people": entry.people},
+            context={"recipient_name": person.first_name},
             entry_id=entry.id,
         )
     if outcome == Outcome.ACCEPTED:
@@ -71,7 +71,7 @@ def registration_outcome(submission, outcome):
         purpose="registration_refused",
         template="registration_refused",
         subject=_l("You cannot be placed on the reserve list"),
-        context={"person": person, "people": entry.people},
+        context={"recipient_name": person.first_name},
         entry_id=entry.id,
     )
 

@@ -99,9 +99,10 @@ class AvailabilityForm(FlaskForm):
     centres = MultiCheckboxField(_l("Vaccination centres"), choices=[])
     availability = MultiCheckboxField(_l("When can you come?"), choices=[])
 
-    def __init__(self, *args, now=None, **kwargs):
+    def __init__(self, *args, now=None, exactly_one=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.now = now
+        self.exactly_one = exactly_one
 
     def validate_centres(self, field):
         codes = [c for c in (field.data or []) if isinstance(c, str)][:20]
@@ -112,7 +113,9 @@ class AvailabilityForm(FlaskForm):
 
     def validate_availability(self, field):
         try:
-            field.clean = availability.parse_availability(field.data or [], self.now)
+            field.clean = availability.parse_availability(
+                field.data or [], self.now, exactly_one=self.exactly_one
+            )
         except DomainError as exc:
             raise ValidationError(str(exc.message)) from exc
 

@@ -46,7 +46,8 @@ def personal_page(token):
 def change_availability(token):
     entry = _entry_or_404(token)
     now = datetime.now(UTC)
-    form = AvailabilityForm(now=now)
+    # A companion keeps to exactly one day part, as when registering.
+    form = AvailabilityForm(now=now, exactly_one=entry.is_companion)
     if request.method == "GET":
         form.centres.data = [c.code for c in _centres(entry)]
         form.availability.data = [
