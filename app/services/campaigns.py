@@ -59,10 +59,16 @@ MAX_MIN_AGE = 120
 DEFAULT_MARGIN = 30
 MIN_MARGIN, MAX_MARGIN = 5, 180
 MAX_PER_SLOT = 5
-# Rounds of one wave: a round that passes people over (no longer eligible,
-# invited elsewhere meanwhile) is followed by another for the room left.
+# Rounds of one wave: a round that only passes people over (no longer
+# eligible, invited elsewhere meanwhile) is followed by another.
 MAX_ROUNDS = 20
 RECHECK_THREADS = 8
+# Units one wave invites: few in a campaign's first, so that its first
+# invitations reach the outbox within moments of the opening, more after.
+# A wave that leaves room asks for another one, which queues behind the
+# delivery of the invitations it wrote: one worker alternates between them.
+FIRST_WAVE_UNITS = 10
+WAVE_UNITS = 100
 
 
 class InvalidCampaign(DomainError):
@@ -300,8 +306,10 @@ def open_invitations(campaign_id):
 def invite_wave(campaign_id, *, service, links, now):
     """Invite the next people in line for the room the campaign has.
 
-    Commits each round. Returns the ids of the invitations written. Safe to
-    run twice or alongside another campaign's wave: it invites nobody twice.
+    Commits what it writes. Returns the ids of the invitations written. Safe
+    to run twice or alongside another campaign's wave: it invites nobody
+    twice. Writes at most FIRST_WAVE_UNITS (the campaign's first wave) or
+    WAVE_UNITS units; when room is left, another wave follows.
     """
     if settle_full(campaign_id, service=service, now=now):
         db.session.commit()
@@ -309,14 +317,22 @@ def invite_wave(campaign_id, *, service, links, now):
     written = []
     passed_over = set()
     service_down = False
+    limit = None
     for _ in range(MAX_ROUNDS):
         campaign = db.session.get(Campaign, campaign_id)
         if campaign is None or not accepts_invitations(campaign, now):
             break
-        room = counts(campaign).room
-        if room <= 0:
+        counted = counts(campaign)
+        if counted.room <= 0:
             break
-        chosen = _next_units(campaign, room, passed_over)
+        if limit is None:
+            limit = WAVE_UNITS if counted.invitations else FIRST_WAVE_UNITS
+        if len(written) >= limit:  # room left: another wave, after these
+            invitations.after_commit_wave(campaign_id)
+            db.session.commit()
+            break
+        chosen = _next_units(campaign, counted.room, passed_over)
+        chosen = chosen[: limit - len(written)]
         if not chosen:
             break
         to_check = _people_to_check(chosen)

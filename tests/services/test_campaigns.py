@@ -24,6 +24,7 @@ from app.models import (
     InvitationState,
     MessageState,
 )
+from app.queue import get_queue, job_id
 from app.services import campaigns, invitations
 from app.services.campaigns import CampaignRequest, InvalidCampaign
 from simulators.vcdb import vaccination_code
@@ -360,6 +361,23 @@ def test_a_group_takes_a_slot_per_member_and_gets_every_code(ctx, service, links
     body = messages("invitation", invitation_id=rows[0].id)[0].body
     for ssin in members:
         assert vaccination_code(ssin) in body
+
+
+def test_a_large_first_wave_goes_out_in_parts(ctx, service, links):
+    """Ten first, so they reach the outbox at once; the next wave, queued
+    behind their delivery, invites the rest."""
+    ids = [add_entry(1930 + year) for year in range(12)]
+    campaign_id = open_campaign(slots=12)
+    get_queue("high").empty()
+
+    first = wave(service, links, campaign_id)
+
+    assert len(first) == campaigns.FIRST_WAVE_UNITS == 10
+    assert invited_entries(campaign_id) == ids[:10]
+    assert job_id("invite-wave", campaign_id) in get_queue("high").job_ids
+    second = wave(service, links, campaign_id)
+    assert invited_entries(campaign_id) == ids
+    assert len(second) == 2
 
 
 def test_too_little_time_left_stops_the_invitations(ctx, service, links):
