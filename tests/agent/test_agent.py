@@ -373,3 +373,23 @@ def test_look_ups_are_limited_per_agent(make_app, make_user):
     assert answers == [200] * 60 + [429]
     with limited.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"ssin": [UNKNOWN, ELIGIBLE]},
+        {"ssin": "9" * 10_000},
+        {"ssin": "\u0000" + UNKNOWN},
+        {},
+    ],
+)
+def test_hostile_look_ups_never_cause_a_server_error(app, client, agent, data):
+    logged_in(client, AGENT, "nl")
+
+    response = client.post("/agent/lookup", data=data)
+
+    # 400: refused before the page (app.security: NUL characters, sizes).
+    assert response.status_code in (200, 400, 422)
+    expected = [] if response.status_code == 400 else ["lookup"]
+    assert [row[0] for row in audit_rows(app)] == expected

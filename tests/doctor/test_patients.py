@@ -459,3 +459,23 @@ def test_the_choice_decides_where_invitations_go(app, client, doctor):
     assert in_context(app, address) == ("dr.peeters@lmb.test", True)
     client.post(f"/doctor/patients/{entry_id}/recipient", data={"recipient": "person"})
     assert in_context(app, address) == ("jozef.janssens@example.be", False)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"ssin": ["a", "b"], "recipient": ["person", "doctor"]},
+        {"recipient": "x" * 10_000, "language": "\u0000"},
+        {"availability": ["2020-01-01:morning", "nonsense", "9" * 500]},
+        {"centres": ["x" * 300] * 50, "calendar_action": "week:" + "9" * 100},
+    ],
+)
+def test_hostile_posts_never_cause_a_server_error(app, client, doctor, data):
+    logged_in(client, "dr.peeters@lmb.test", "nl")
+
+    response = client.post("/doctor/patients/new", data=data)
+    changed = client.post("/doctor/patients/1/recipient", data=data)
+
+    assert response.status_code in (200, 400, 422)
+    assert changed.status_code in (400, 404, 422)
+    assert in_context(app, lambda: db.session.scalar(select(func.count(Entry.id)))) == 0
