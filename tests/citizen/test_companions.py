@@ -295,5 +295,5 @@ def test_a_companion_already_on_the_list_waits_for_confirmation(client, app_ctx,
 def test_hostile_posts_never_cause_a_server_error(client, app_ctx, vcdb, data):
     response = client.post("/nl/register/companion", data=data)
 
-    assert response.status_code == 422
+    assert response.status_code in (400, 422)
     assert count(Entry) == 0
