@@ -11,6 +11,7 @@ a broken part never goes unnoticed.
 import argparse
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -214,9 +215,16 @@ def main(argv=None):
             [str(bin_dir / "rq"), "cron", "--url", env["REDIS_URL"], "--serializer",
              "rq.serializers.JSONSerializer", "jobs/cron_config.py"],
         )  # fmt: skip
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # Request figures of all web processes, added up (emptied each start).
+            metrics_dir = instance / "prometheus"
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+            metrics_dir.mkdir()
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
         supervisor.start(
             "web server",
-            [str(bin_dir / "gunicorn"), "--bind", f"{args.host}:{args.port}",
+            [str(bin_dir / "gunicorn"), "--config", "config/gunicorn.py",
+             "--bind", f"{args.host}:{args.port}",
              "--workers", str(args.web_workers), "--threads", "4",
              "--access-logfile", "/dev/null", "--graceful-timeout", "5", "wsgi:app"],
         )  # fmt: skip
