@@ -9,8 +9,13 @@ the answer to any form post. Strict-Transport-Security is sent in production.
 
 `limit_national_numbers` counts submissions per national number (by its keyed
 hash, never the number) in the rate-limit storage, so one person's address
-cannot be flooded from many client addresses; any public form that takes a
-national number calls it once the form is valid.
+cannot be flooded from many client addresses; any form that takes national
+numbers calls it once the form is valid.
+
+Input no page can use is refused before any view sees it: bodies over
+MAX_CONTENT_LENGTH, NUL characters, JSON bodies that are not an object on form
+pages, ids in paths beyond 64 bits. Operators in production must have a second
+factor (app/auth/totp.py) before they reach any staff page.
 """
 
 import logging
@@ -21,7 +26,7 @@ from flask_login import current_user
 from limits import parse_many
 
 from app.crypto import lookup_hash
-from app.extensions import limiter
+from app.extensions import csrf, limiter
 
 logger = logging.getLogger(__name__)
 
@@ -63,11 +68,60 @@ STAFF_PATHS = re.compile(r"^/(?:staff|centre|admin|doctor|agent|dev)(?:/|$)")
 NATIONAL_NUMBER_LIMIT = "5 per hour"
 # A used second-factor code is remembered this long (three 30-second steps).
 USED_CODE_SECONDS = 120
+# Our forms are a few kilobytes; refuse bodies beyond this before reading them.
+MAX_CONTENT_LENGTH = 1024 * 1024
 
 
 def init_app(app):
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
     app.after_request(add_security_headers)
+    app.before_request(refuse_unusable_input)
+    app.before_request(refuse_malformed_json)
     app.before_request(require_second_factor)
+
+
+def refuse_unusable_input():
+    """Refuse input no page can use, before any view hands it to the database:
+    NUL characters (PostgreSQL text cannot hold them) anywhere in the address,
+    the query, the form or a JSON body, and ids in the path beyond 64 bits."""
+    if "\x00" in request.path or _has_nul(request.args):
+        abort(400)
+    for value in (request.view_args or {}).values():
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            abort(404)
+    if request.method in ("POST", "PUT", "PATCH"):
+        if _has_nul(request.form) or (
+            request.is_json and _has_nul(request.get_json(silent=True))
+        ):
+            abort(400)
+    return None
+
+
+def _has_nul(data):
+    if isinstance(data, str):
+        return "\x00" in data
+    if hasattr(data, "items") and hasattr(data, "getlist"):  # a MultiDict
+        return any(_has_nul(k) or _has_nul(v) for k, v in data.items(multi=True))
+    if isinstance(data, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in data.items())
+    if isinstance(data, list):
+        return any(_has_nul(item) for item in data)
+    return False
+
+
+def refuse_malformed_json():
+    """Flask-WTF reads a JSON body as the form's data; anything but a JSON
+    object there would break the form, so it is a bad request. JSON endpoints
+    of their own (exempt from CSRF, token-authenticated) check their bodies."""
+    if request.method not in ("POST", "PUT", "PATCH") or not request.is_json:
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    if view is not None and f"{view.__module__}.{view.__name__}" in csrf._exempt_views:
+        return None
+    if not isinstance(request.get_json(silent=True), dict):
+        abort(400)
+    return None
 
 
 def add_security_headers(response):
