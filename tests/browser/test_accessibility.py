@@ -77,12 +77,22 @@ PAGES = {
     "withdraw": lambda page, lang, r: page.goto(
         in_language(r["personal"], lang) + "/withdraw"
     ),
+    "privacy": lambda page, lang, r: page.goto(f"/{lang}/privacy"),
+    "my-data": lambda page, lang, r: page.goto(
+        in_language(r["personal"], lang) + "/data"
+    ),
+    "register-group": lambda page, lang, r: page.goto(f"/{lang}/register/group"),
+    "register-companion": lambda page, lang, r: page.goto(
+        f"/{lang}/register/companion"
+    ),
+    "register-others": lambda page, lang, r: page.goto(f"/{lang}/register/others"),
+    "open-moments": lambda page, lang, r: page.goto(f"/{lang}/moments"),
     "staff-login": lambda page, lang, r: page.goto(
         f"/staff/language/{lang}?next=/staff/login"
     ),
     "staff-login-error": lambda page, lang, r: open_staff_login_error(page, lang),
 }
-NEEDS_PERSON = {"status", "personal", "change", "withdraw"}
+NEEDS_PERSON = {"status", "personal", "change", "withdraw", "my-data"}
 
 
 def open_named(new_page, request, name, lang, **viewport):
