@@ -60,6 +60,9 @@ class CodeForm(FlaskForm):
 
 def begin(user, next_path):
     """Called after a right password: remember the account, ask for the code."""
+    # Limitation: users.authenticate has already written `staff_login` to the
+    # audit trail and reset the count of wrong passwords when the code is
+    # asked; `staff_totp_passed` marks a log-in that went through both steps.
     session.clear()
     session[PENDING] = {
         "u": user.id,
