@@ -12,7 +12,7 @@ def init_app(app):
     # Static files are sent as streams; flask-compress leaves gzip out for
     # those by default, and gzip is all some browsers and proxies speak.
     # Limitation: a streamed static file is compressed again on every request
-    # (flask-compress caches none); htmx costs about 2 ms of CPU each time. A
+    # (flask-compress caches none); htmx costs 2 to 3 ms of CPU each time. A
     # reverse proxy in front should compress and cache /static itself.
     app.config.setdefault(
         "COMPRESS_ALGORITHM_STREAMING", ["zstd", "br", "gzip", "deflate"]
