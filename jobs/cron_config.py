@@ -4,7 +4,10 @@ Queue names carry the deployment's RQ_QUEUE_PREFIX, read from the environment
 like every other setting.
 """
 
-from rq import cron
+import functools
+
+from rq import Queue, cron
+from rq.serializers import JSONSerializer
 
 import config
 from jobs import (
@@ -18,6 +21,11 @@ from jobs import (
 )
 
 PREFIX = config.read_settings()["RQ_QUEUE_PREFIX"]
+
+# XXX: RQ 2.12's cron builds its queues without a serializer, so it would
+# pickle the jobs it enqueues and our workers, which read JSON only, could not
+# run them. Its module-level Queue is swapped here, in the cron process only.
+cron.Queue = functools.partial(Queue, serializer=JSONSerializer)
 
 cron.register(maintenance.heartbeat, f"{PREFIX}-low", interval=60)
 cron.register(eligibility.sweep, f"{PREFIX}-default", interval=60)
