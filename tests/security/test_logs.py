@@ -5,8 +5,10 @@ DEBUG) going through a registration, its check, the personal page and staff
 log-ins."""
 
 import logging
+import os
 import re
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 
 import requests
@@ -22,7 +24,7 @@ from jobs.outbox import deliver
 from tests.auth.conftest import PASSWORD, log_in
 from tests.citizen.test_registration import form, tomorrow
 from tests.factories import make_ssin
-from tests.live_server import LiveServer, run_py_environ
+from tests.live_server import LiveServer, own_schema, run_py_environ
 from tests.outbox.conftest import SmtpServer
 
 SSIN = make_ssin("390715", 205)
@@ -128,8 +130,17 @@ def run_flow(app, make_user):
 
 
 def test_a_real_server_logs_no_personal_data(app, test_environ, tmp_path):
-    environ = run_py_environ(test_environ, LOG_LEVEL="DEBUG")
-    with LiveServer(environ, tmp_path) as server:
+    # A queue prefix (and on PostgreSQL a schema) of the server's own: the
+    # other tests' jobs must not reach its worker, nor its jobs theirs.
+    prefix = test_environ["RQ_QUEUE_PREFIX"] + "-logs"
+    overrides = {"RQ_QUEUE_PREFIX": prefix, "LOG_LEVEL": "DEBUG"}
+    with ExitStack() as stack:
+        if os.environ.get("DATABASE_URL"):
+            overrides["DATABASE_URL"] = stack.enter_context(
+                own_schema(os.environ["DATABASE_URL"], prefix.replace("-", "_"))
+            )
+        environ = run_py_environ(test_environ, **overrides)
+        server = stack.enter_context(LiveServer(environ, tmp_path))
         tokens = real_flow(server.base)
     log = server.log_path.read_text()
 
