@@ -36,7 +36,6 @@ def create_app(overrides=None, environ=None):
     compression.init_app(app)
 
     from app import models  # noqa: F401 - registers the tables
-
     from app.admin.views import bp as admin_bp
     from app.agent.views import bp as agent_bp
     from app.auth.oidc import bp as oidc_bp

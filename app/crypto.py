@@ -78,7 +78,9 @@ def lookup_hash(value):
     """Keyed hash of a normalised value (a national number), hex encoded."""
     if _state["hash_key"] is None:
         raise KeyError_("look-up key is not configured")
-    return hmac.new(_state["hash_key"], value.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(
+        _state["hash_key"], value.encode("utf-8"), hashlib.sha256
+    ).hexdigest()
 
 
 class EncryptedText(TypeDecorator):

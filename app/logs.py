@@ -27,7 +27,9 @@ class ContextFilter(logging.Filter):
 
     def filter(self, record):
         if not hasattr(record, "request_id"):
-            record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+            record.request_id = (
+                g.get("request_id", "-") if has_request_context() else "-"
+            )
         if not hasattr(record, "user_id"):
             record.user_id = g.get("user_id", "-") if has_request_context() else "-"
         return True

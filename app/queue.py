@@ -62,7 +62,9 @@ def enqueue_unique(queue, func, *ids, kind):
 
     try:
         get_queue(queue).enqueue(
-            func, *ids, job_id=job_id(kind, *ids),
+            func,
+            *ids,
+            job_id=job_id(kind, *ids),
             unique=True,
             result_ttl=0,
             failure_ttl=900,

@@ -146,8 +146,7 @@ SETTINGS = (
     Setting(
         "REDIS_URL",
         None,
-        "Redis for queues and rate limits; make run starts an embedded one "
-        "when unset.",
+        "Redis for queues and rate limits; make run starts an embedded one when unset.",
     ),
     Setting(
         "RETENTION_AFTER_BOOKING_DAYS",
@@ -182,9 +181,7 @@ SETTINGS = (
     ),
     Setting("VCDB_CLIENT_KEY", None, "Key of that client certificate."),
     Setting("VCDB_RETRIES", 2, "Retries of a failed vaccination code call.", int),
-    Setting(
-        "VCDB_TIMEOUT", 5.0, "Vaccination code database timeout, seconds.", float
-    ),
+    Setting("VCDB_TIMEOUT", 5.0, "Vaccination code database timeout, seconds.", float),
     Setting("VCDB_TOKEN", None, "Bearer token for the vaccination code database."),
     Setting(
         "VCDB_URL",

@@ -67,7 +67,9 @@ class Supervisor:
         while not self.stopping:
             for name, process in self.children:
                 if process.poll() is not None:
-                    logger.error("%s stopped (exit %s); stopping", name, process.returncode)
+                    logger.error(
+                        "%s stopped (exit %s); stopping", name, process.returncode
+                    )
                     return 1
             time.sleep(0.5)
         return 0
@@ -76,7 +78,7 @@ class Supervisor:
         self.stopping = True
 
     def stop_all(self):
-        for name, process in reversed(self.children):
+        for _name, process in reversed(self.children):
             if process.poll() is None:
                 _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + 10
@@ -229,7 +231,9 @@ def main(argv=None):
              "--access-logfile", "/dev/null", "--graceful-timeout", "5", "wsgi:app"],
         )  # fmt: skip
         wait_for_port(args.host, args.port)
-        logger.info("LMB is ready on http://%s:%s/ (Ctrl-C stops it)", args.host, args.port)
+        logger.info(
+            "LMB is ready on http://%s:%s/ (Ctrl-C stops it)", args.host, args.port
+        )
         if env["LMB_ENV"] == "development":
             logger.info("received e-mail: http://%s:%s/dev/mail", args.host, args.port)
         code = supervisor.watch()

@@ -152,7 +152,10 @@ def _now():
     return datetime.now(UTC)
 
 
-from app.citizen import direct  # noqa: E402,F401 - registers its routes on bp
-from app.citizen import personal  # noqa: E402,F401 - registers its routes on bp
-from app.citizen import situations  # noqa: E402,F401 - registers its routes on bp
-from app.citizen import rights  # noqa: E402,F401 - registers its routes on bp
+# Pages in modules of their own register their routes on `bp`.
+from app.citizen import (  # noqa: E402
+    direct,  # noqa: F401
+    personal,  # noqa: F401
+    rights,  # noqa: F401
+    situations,  # noqa: F401
+)

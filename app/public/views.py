@@ -36,9 +36,7 @@ def find_centres():
     raw = request.args.get("postcode")
     result = centre_service_lookup(raw)
 
-    return render(
-        "public/centres.html", "public/_centre_results.html", **result
-    )
+    return render("public/centres.html", "public/_centre_results.html", **result)
 
 
 def centre_service_lookup(raw):
@@ -51,12 +49,16 @@ def centre_service_lookup(raw):
         return {"postcode": raw[:20], "error": error, "areas": [], "centres": None}
     areas = centre_service.postcode_areas(postcode)
     if not areas:
-        error = _("We do not know the postcode %(postcode)s in Belgium.", postcode=postcode)
+        error = _(
+            "We do not know the postcode %(postcode)s in Belgium.", postcode=postcode
+        )
         return {"postcode": postcode, "error": error, "areas": [], "centres": None}
     found = centre_service.centres_for_postcode(postcode)
     return {"postcode": postcode, "error": None, "areas": areas, "centres": found}
 
 
 # Pages in modules of their own register themselves on `bp`.
-from app.public import figures  # noqa: E402, F401
-from app.public import privacy  # noqa: E402, F401
+from app.public import (  # noqa: E402
+    figures,  # noqa: F401
+    privacy,  # noqa: F401
+)

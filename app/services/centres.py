@@ -97,7 +97,9 @@ def _require(path, line, row, column, pattern=None):
     if not value:
         raise ReferenceDataError(f"{path}: line {line}: column {column} is empty.")
     if pattern and not pattern.match(value):
-        raise ReferenceDataError(f"{path}: line {line}: {column} {value!r} is not valid.")
+        raise ReferenceDataError(
+            f"{path}: line {line}: {column} {value!r} is not valid."
+        )
     return value
 
 
@@ -138,7 +140,9 @@ def parse_centres(path, known_postcodes):
     for line, row in _read(path, CENTRE_COLUMNS):
         code = _require(path, line, row, "id", CODE_RE)
         if code in centres:
-            raise ReferenceDataError(f"{path}: line {line}: centre id {code} appears twice.")
+            raise ReferenceDataError(
+                f"{path}: line {line}: centre id {code} appears twice."
+            )
         languages = (row.get("languages") or "").split()
         if not languages or not set(languages) <= LANGS:
             raise ReferenceDataError(
@@ -146,7 +150,9 @@ def parse_centres(path, known_postcodes):
             )
         serves = (row.get("serves") or "").split()
         if not serves:
-            raise ReferenceDataError(f"{path}: line {line}: centre {code} serves no postcode.")
+            raise ReferenceDataError(
+                f"{path}: line {line}: centre {code} serves no postcode."
+            )
         unknown = sorted(p for p in serves if p not in known_postcodes)
         if unknown:
             raise ReferenceDataError(
@@ -155,7 +161,9 @@ def parse_centres(path, known_postcodes):
             )
         region = _require(path, line, row, "region")
         if region not in REGIONS:
-            raise ReferenceDataError(f"{path}: line {line}: region {region!r} is unknown.")
+            raise ReferenceDataError(
+                f"{path}: line {line}: region {region!r} is unknown."
+            )
         centres[code] = {
             "code": code,
             "name": _require(path, line, row, "name"),
@@ -200,7 +208,8 @@ def import_reference_data(centres_path=CENTRES_FILE, postcodes_path=POSTCODES_FI
 
     try:
         existing_areas = {
-            (a.postcode, a.nis_code): a for a in db.session.scalars(select(PostcodeArea))
+            (a.postcode, a.nis_code): a
+            for a in db.session.scalars(select(PostcodeArea))
         }
         for key, values in areas.items():
             area = existing_areas.get(key)

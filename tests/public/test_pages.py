@@ -120,7 +120,8 @@ def test_finder_says_so_for_an_unknown_postcode(client, lang, message):
 
 
 @pytest.mark.parametrize(
-    "value", ["abc", "12345", "0999", "<script>", "9000'; DROP TABLE centre;--", "x" * 5000]
+    "value",
+    ["abc", "12345", "0999", "<script>", "9000'; DROP TABLE centre;--", "x" * 5000],
 )
 def test_finder_rejects_what_is_not_a_postcode(client, value):
     response = client.get("/nl/centres", query_string={"postcode": value})
@@ -131,9 +132,7 @@ def test_finder_rejects_what_is_not_a_postcode(client, value):
 
 
 def test_finder_answers_htmx_with_the_results_fragment_only(client):
-    response = client.get(
-        "/de/centres?postcode=4700", headers={"HX-Request": "true"}
-    )
+    response = client.get("/de/centres?postcode=4700", headers={"HX-Request": "true"})
 
     body = response.get_data(as_text=True)
     assert response.status_code == 200

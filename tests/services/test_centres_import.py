@@ -44,7 +44,10 @@ def test_shared_postcode_has_both_municipalities(app_ctx):
 
 def _copy(tmp_path, name="centres.csv"):
     target = tmp_path / name
-    shutil.copy(centres.CENTRES_FILE if name == "centres.csv" else centres.POSTCODES_FILE, target)
+    shutil.copy(
+        centres.CENTRES_FILE if name == "centres.csv" else centres.POSTCODES_FILE,
+        target,
+    )
     return target
 
 
@@ -104,9 +107,7 @@ def test_a_missing_column_and_a_missing_file_are_clear(app_ctx, tmp_path):
 def test_a_changed_file_updates_in_place(app_ctx, tmp_path):
     changed = _copy(tmp_path)
     text = changed.read_text(encoding="utf-8")
-    changed.write_text(
-        text.replace("Feronstrée 64", "Feronstrée 66"), encoding="utf-8"
-    )
+    changed.write_text(text.replace("Feronstrée 64", "Feronstrée 66"), encoding="utf-8")
 
     result = centres.import_reference_data(changed)
 
