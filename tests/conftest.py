@@ -7,8 +7,10 @@ under a Redis key prefix made for this run only, and drop exactly those at the
 end: data that is not theirs is never touched.
 """
 
+import logging
 import os
 import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -25,6 +27,7 @@ from app import create_app
 from app.extensions import db
 from app.services import centres
 from simulators.testing import SimulatorProcess
+from tests import log_scan
 from tests.live_server import LiveServer, run_py_environ
 
 RUN_ID = uuid.uuid4().hex[:8]
@@ -215,3 +218,25 @@ def server(app, test_environ, tmp_path):
     test's schema and queue prefix."""
     with LiveServer(run_py_environ(test_environ), tmp_path) as running:
         yield running
+
+
+def pytest_configure(config):
+    config._lmb_log_handler = log_scan.install()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    handler = getattr(session.config, "_lmb_log_handler", None)
+    if handler is None:
+        return
+    logging.getLogger().removeHandler(handler)
+    handler.stream.close()
+    hits = log_scan.findings(log_scan.LOG_PATH.read_text(encoding="utf-8"))
+    if hits:
+        for number, kind, line in hits[:20]:
+            sys.stderr.write(
+                f"\nPERSONAL DATA IN LOGS ({kind}), line {number}: {line[:200]}"
+            )
+        sys.stderr.write(
+            f"\n{len(hits)} log line(s) hold personal data; see {log_scan.LOG_PATH}\n"
+        )
+        session.exitstatus = 1
