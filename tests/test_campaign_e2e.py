@@ -10,6 +10,7 @@ the time), the third is invited as next in line and books too, reported by
 the booking system's callback: the campaign is full.
 """
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -41,6 +42,8 @@ PEOPLE = [  # (born, first name, e-mail)
 
 @pytest.fixture
 def smtp():
+    # aiosmtpd logs envelope addresses at INFO; only our own logs are checked.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     server = SmtpServer().start()
     yield server
     server.stop()

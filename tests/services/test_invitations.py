@@ -5,6 +5,7 @@ Time travel as in test_campaigns: NOW is 14:00 in Brussels on 10 March 2026
 and the campaign runs 15:00-19:00 (14:00-18:00 UTC).
 """
 
+import logging
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -277,6 +278,8 @@ def stats(vcdb):
 
 @pytest.fixture
 def smtp_app(app, make_app, ctx):
+    # aiosmtpd logs envelope addresses at INFO; only our own logs are checked.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     server = SmtpServer().start()
     built = make_app(MAIL_HOST="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT=5)
     context = built.app_context()
