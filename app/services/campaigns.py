@@ -506,6 +506,10 @@ def close_campaign(campaign_id, *, actor, now):
         return False
     campaign.state = CampaignState.CLOSED
     campaign.closed_at = now
+    # Limitation: the database is not asked whether the holders booked (a
+    # staff click must not wait for it): someone who did is counted as
+    # withdrawn, unless the booking system's callback reports the booking;
+    # their message says an appointment already booked stays valid.
     for invitation in open_invitations(campaign_id):
         invitation = invitations.locked(Invitation, invitation.id)
         invitations.cancel(invitation, reason=invitations.CancelReason.CLOSED, now=now)

@@ -344,6 +344,9 @@ class Outcome:
     SETTLED = "settled"  # nothing to do: it was decided before
 
 
+# Limitation: a booking is learnt when the 30 minutes are over (or at once
+# through the booking system's callback), not while they run: until then the
+# live screen shows the invitation as waiting for a booking.
 def check_expiry(invitation_id, *, service, links, now):
     """Decide a SENT invitation whose 30 minutes are over; return an Outcome.
 
