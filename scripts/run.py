@@ -208,7 +208,8 @@ def main(argv=None):
         queues = [f"{prefix}-{name}" for name in ("high", "default", "low")]
         supervisor.start(
             "RQ worker",
-            [str(bin_dir / "rq"), "worker", "--with-scheduler", "--url",
+            [str(bin_dir / "rq"), "worker", "--with-scheduler",
+             "--worker-class", "jobs.worker.PreloadingWorker", "--url",
              env["REDIS_URL"], "--serializer", "rq.serializers.JSONSerializer",
              "--name", f"{prefix}-dev-worker-{os.getpid()}", *queues],
         )  # fmt: skip
