@@ -52,23 +52,35 @@ def job_id(kind, *ids):
 def enqueue_unique(queue, func, *ids, kind):
     """Enqueue `func(*ids)` once per (kind, ids); False when Redis is down.
 
-    A job with the same id still waiting or running is left alone. A finished
-    job leaves no trace (result_ttl=0), so the same work can be asked again at
-    once; a failed one is kept a while for the monitoring, then a sweep job
-    asks again. Callers commit first: the job reads what they wrote.
+    A job with the same id still waiting, scheduled or running is left alone.
+    A finished job leaves no trace (result_ttl=0); a failed or stopped one is
+    replaced, so asking again redoes the work at once. Callers commit first:
+    the job reads what they wrote.
     """
     from redis.exceptions import RedisError
     from rq.exceptions import DuplicateJobError
+    from rq.job import Job, JobStatus
 
+    target = get_queue(queue)
+    identifier = job_id(kind, *ids)
+    options = {
+        "job_id": identifier,
+        "unique": True,
+        "result_ttl": 0,
+        "failure_ttl": 900,
+    }
     try:
-        get_queue(queue).enqueue(
-            func,
-            *ids,
-            job_id=job_id(kind, *ids),
-            unique=True,
-            result_ttl=0,
-            failure_ttl=900,
-        )
+        try:
+            target.enqueue(func, *ids, **options)
+        except DuplicateJobError:
+            existing = Job.fetch(
+                identifier, connection=target.connection, serializer=JSONSerializer
+            )
+            done = (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+            if existing.get_status(refresh=False) not in done:
+                return True
+            existing.delete()
+            target.enqueue(func, *ids, **options)
         return True
     except DuplicateJobError:
         return True
