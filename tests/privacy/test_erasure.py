@@ -118,7 +118,9 @@ def assert_nothing_left(someone, extra, entry_id, reason):
     assert db.session.scalar(select(func.count()).select_from(Invitation)) == 1
     assert db.session.scalar(select(Invitation.entry_id)) is None
     assert db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.entry_id == entry_id)
+        select(AuditEvent.action)
+        .where(AuditEvent.entry_id == entry_id)
+        .order_by(AuditEvent.id)
     ).all() == [audit.ENTRY_READ, audit.ENTRY_ERASED]
     tallies = db.session.scalars(
         select(ErasureTally).where(
