@@ -22,96 +22,65 @@ def _slots(entry):
     return availability.decode(entry.avail_from_day, entry.avail_bits)
 
 
-def registration_outcome(submission, outcome):
-    """Tell the person what became of a registration (or an update of one)."""
-    entry = submission.entry
+def _to_responsible(entry, purpose, subject, context):
+    """An e-mail to the entry's responsible, greeted by first name."""
     person = entry.responsible
-    if submission.is_update:
-        if outcome == Outcome.ACCEPTED:
-            return outbox.queue_email(
-                to=person.email,
-                language=entry.language,
-                purpose="confirm_update",
-                template="confirm_update",
-                subject=_l("Confirm the changes to your registration"),
-                context={
-                    "recipient_name": person.first_name,
-                    "confirm_url": links.confirm_url(submission),
-                },
-                entry_id=entry.id,
-            )
-        return outbox.queue_email(
-            to=person.email,
-            language=entry.language,
-            purpose="registration_refused",
-            template="registration_refused",
-            subject=_l("You cannot be placed on the reserve list"),
-            context={"recipient_name": person.first_name},
-            entry_id=entry.id,
-        )
-    if outcome == Outcome.ACCEPTED:
-        return outbox.queue_email(
-            to=person.email,
-            language=entry.language,
-            purpose="registration_accepted",
-            template="registration_accepted",
-            subject=_l("You are on the reserve list"),
-            context={
-                "recipient_name": person.first_name,
-                "entry": entry,
-                "centres": _centres(entry),
-                "slots": _slots(entry),
-                "personal_url": links.personal_url(entry),
-            },
-            entry_id=entry.id,
-        )
     return outbox.queue_email(
         to=person.email,
         language=entry.language,
-        purpose="registration_refused",
-        template="registration_refused",
-        subject=_l("You cannot be placed on the reserve list"),
-        context={"recipient_name": person.first_name},
+        purpose=purpose,
+        template=purpose,
+        subject=subject,
+        context={"recipient_name": person.first_name, **context},
         entry_id=entry.id,
     )
 
 
+def registration_outcome(submission, outcome):
+    """Tell the person what became of a registration (or an update of one)."""
+    entry = submission.entry
+    if outcome != Outcome.ACCEPTED:
+        return _to_responsible(
+            entry,
+            "registration_refused",
+            _l("You cannot be placed on the reserve list"),
+            {},
+        )
+    if submission.is_update:
+        return _to_responsible(
+            entry,
+            "confirm_update",
+            _l("Confirm the changes to your registration"),
+            {"confirm_url": links.confirm_url(submission)},
+        )
+    return confirmation_again(entry)
+
+
 def confirmation_again(entry):
-    """The confirmation of a registration on the list, sent again on request
-    (a contact-centre agent helping the person); the same e-mail as at first."""
-    person = entry.responsible
-    return outbox.queue_email(
-        to=person.email,
-        language=entry.language,
-        purpose="registration_accepted",
-        template="registration_accepted",
-        subject=_l("You are on the reserve list"),
-        context={
-            "recipient_name": person.first_name,
+    """The confirmation of a registration on the list; also sent again on
+    request (a contact-centre agent helping the person)."""
+    return _to_responsible(
+        entry,
+        "registration_accepted",
+        _l("You are on the reserve list"),
+        {
             "entry": entry,
             "centres": _centres(entry),
             "slots": _slots(entry),
             "personal_url": links.personal_url(entry),
         },
-        entry_id=entry.id,
     )
 
 
 def availability_reminder(entry):
-    person = entry.responsible
-    return outbox.queue_email(
-        to=person.email,
-        language=entry.language,
-        purpose="reminder",
-        template="availability_reminder",
-        subject=_l("Your availability for the reserve list runs out soon"),
-        context={
-            "recipient_name": person.first_name,
-            "until": entry.available_until,
-            "personal_url": links.personal_url(entry),
-        },
-        entry_id=entry.id,
+    message = _to_responsible(
+        entry,
+        "availability_reminder",
+        _l("Your availability for the reserve list runs out soon"),
+        {"until": entry.available_until, "personal_url": links.personal_url(entry)},
     )
+    message.purpose = "reminder"
+    return message
 
 
 def withdrawal_confirmed(email, language):
