@@ -26,7 +26,7 @@ import config
 from app import create_app
 from app.extensions import db
 from app.services import centres
-from simulators.testing import SimulatorProcess
+from simulators.testing import SimulatorProcess, free_port
 from tests import log_scan
 from tests.live_server import LiveServer, run_py_environ
 
@@ -151,6 +151,13 @@ def test_environ(database_url, redis_url, vcdb_url, tmp_path_factory):
         VCDB_RETRIES="0",
         VCDB_TIMEOUT="2",
         LOG_LEVEL="INFO",
+        # Ports nobody listens on: a developer's running `make run` (SMTP sink
+        # on 8025, booking and SMS simulators) never receives the tests'
+        # traffic. Tests that deliver start servers of their own.
+        MAIL_HOST="127.0.0.1",
+        MAIL_PORT=str(free_port()),
+        BOOKING_API_URL=f"http://127.0.0.1:{free_port()}",
+        SMS_URL=f"http://127.0.0.1:{free_port()}",
     )
     return environ
 

@@ -11,6 +11,7 @@ reads it from `entry_centre`, a copy of each entry's ranking fields per chosen
 centre, so one index walked in rank order answers a campaign.
 """
 
+import secrets
 from datetime import UTC, datetime
 
 from app.crypto import EncryptedText
@@ -19,6 +20,10 @@ from app.extensions import db
 
 def utcnow():
     return datetime.now(UTC)
+
+
+def _first_link_version():
+    return secrets.randbelow(2**30) + 1
 
 
 class UTCDateTime(db.TypeDecorator):
@@ -93,8 +98,10 @@ class Entry(db.Model):
     doctor_id = db.Column(db.Integer, db.ForeignKey("staff_user.id"))
     registered_by_id = db.Column(db.Integer, db.ForeignKey("staff_user.id"))
     unanswered_count = db.Column(db.SmallInteger, nullable=False, default=0)
-    # Bumped to invalidate every personal link sent before.
-    link_version = db.Column(db.Integer, nullable=False, default=1)
+    # Part of every personal link: bumped to invalidate the links sent before.
+    # It starts at a random value, so a link to an erased entry can never open
+    # a later entry that got the same id (SQLite reuses freed ids).
+    link_version = db.Column(db.Integer, nullable=False, default=_first_link_version)
     registered_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 

@@ -244,3 +244,17 @@ def test_dates_are_written_the_way_each_language_writes_them(app):
         "fr": "vendredi 4 décembre",
         "de": "Freitag, 4. Dezember",
     }
+
+
+def test_a_link_to_an_erased_entry_never_opens_a_later_one_with_its_id(
+    client, app_ctx, vcdb
+):
+    entry = registered(client)
+    old_id, old_path = entry.id, personal_path(entry)
+    client.post(old_path + "/withdraw")
+
+    # SQLite hands a freed id out again; force the same on any database.
+    db.session.add(Entry(id=old_id, language="nl", postcode="9000"))
+    db.session.commit()
+
+    assert client.get(old_path).status_code == 404
