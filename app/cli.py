@@ -156,7 +156,8 @@ def demo_users():
         created += 1
     present = len(DEMO_USERS) - created
     click.echo(f"Demo accounts: {created} created, {present} already present.")
-    click.echo("Log in at http://127.0.0.1:5000/staff/login with one of:")
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    click.echo(f"Log in at {base}/staff/login with one of:")
     for username, role, *_ in DEMO_USERS:
         click.echo(f"  {username:<20} {role}")
     click.echo(f"Password of every demo account: {DEMO_PASSWORD}")

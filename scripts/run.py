@@ -78,13 +78,13 @@ class Supervisor:
         self.stopping = True
 
     def stop_all(self):
-        for _name, process in reversed(self.children):
+        """Stop the children one by one, last started first, so the web
+        server and the workers are gone before the Redis they talk to."""
+        for name, process in reversed(self.children):
             if process.poll() is None:
                 _signal_group(process, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        for name, process in reversed(self.children):
             try:
-                process.wait(max(0.1, deadline - time.monotonic()))
+                process.wait(10)
             except subprocess.TimeoutExpired:
                 logger.warning("%s did not stop in time; killing it", name)
                 _signal_group(process, signal.SIGKILL)
@@ -132,6 +132,8 @@ def main(argv=None):
     env.setdefault("LMB_ENV", "development")
     env.setdefault("DATABASE_URL", "sqlite:///" + str(instance / "lmb.sqlite3"))
     env.setdefault("MAILDIR", str(instance / "mail"))
+    # Links in e-mails point at this server unless the deployment says otherwise.
+    env.setdefault("PUBLIC_BASE_URL", f"http://{args.host}:{args.port}")
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     python = sys.executable
     bin_dir = Path(python).parent
