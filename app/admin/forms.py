@@ -39,7 +39,7 @@ class ReportForm(_GetForm):
         description=_l("First day, included (Belgian time)."),
     )
     date_to = _Date(
-        _l("To"),
+        _l("Until"),
         name="to",
         validators=[Optional()],
         description=_l("Last day, included."),
@@ -60,4 +60,4 @@ class AuditForm(_GetForm):
         description=_l("Username or account number."),
     )
     date_from = _Date(_l("From"), name="from", validators=[Optional()])
-    date_to = _Date(_l("To"), name="to", validators=[Optional()])
+    date_to = _Date(_l("Until"), name="to", validators=[Optional()])

@@ -43,7 +43,7 @@ class MomentForm(FlaskForm):
         validators=[_time_field],
     )
     end_time = StringField(
-        _l("To"),
+        _l("Until"),
         description=_l("HH:MM, for example 19:00"),
         filters=[_text],
         validators=[_time_field],
