@@ -235,12 +235,18 @@ def queue_invitation(invitation, entry, members, links, now):
         entry_id=entry.id,
         invitation_id=invitation.id,
     )
+    _queue_sms(who, entry, invitation, "invitation", context)
+
+
+def _queue_sms(who, entry, invitation, purpose, context):
+    """The SMS twin of an invitation e-mail, when the recipient has a mobile
+    (queue_sms itself writes nothing when SMS is switched off)."""
     if who.mobile:
         outbox.queue_sms(
             to=who.mobile,
             language=entry.language,
-            purpose="invitation",
-            template="invitation",
+            purpose=purpose,
+            template=purpose,
             context=context,
             entry_id=entry.id,
             invitation_id=invitation.id,
@@ -261,16 +267,7 @@ def _queue_withdrawal(invitation, entry, reason):
         entry_id=entry.id,
         invitation_id=invitation.id,
     )
-    if who.mobile:
-        outbox.queue_sms(
-            to=who.mobile,
-            language=entry.language,
-            purpose="invitation_cancelled",
-            template="invitation_cancelled",
-            context=context,
-            entry_id=entry.id,
-            invitation_id=invitation.id,
-        )
+    _queue_sms(who, entry, invitation, "invitation_cancelled", context)
 
 
 def _queue_paused(entry, links):
