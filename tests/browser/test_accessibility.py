@@ -201,9 +201,10 @@ def test_finder_error_after_htmx_swap_takes_the_focus_and_marks_the_field(new_pa
     page.fill("#postcode", "9000")
     page.get_by_role("button", name="Toon de centra").click()
     page.locator("#centre-results h2").wait_for()
-    # app.js clears the mark right after the swap: give it that moment.
+    # app.js clears the mark right after the swap: give it that moment. A
+    # function, not an expression: the page's CSP forbids eval() while polling.
     page.wait_for_function(
-        "!document.querySelector('#postcode').hasAttribute('aria-invalid')",
+        "() => !document.querySelector('#postcode').hasAttribute('aria-invalid')",
         timeout=5000,
     )
 

@@ -78,7 +78,8 @@ def test_htmx_swaps_the_calendar_and_centres_under_the_policy(page):
         page.click("button[name=calendar_action][value='part:evening']")
     assert calendar.value.status == 200
     evenings = "input[name=availability][value$=':evening']:checked"
-    page.wait_for_function(f'document.querySelectorAll("{evenings}").length > 0')
+    # A function, not an expression: the page's CSP forbids eval() while polling.
+    page.wait_for_function(f'() => document.querySelectorAll("{evenings}").length > 0')
     with page.expect_response("**/nl/register/centres?*") as centres:
         page.fill("#postcode", "4700")
     assert centres.value.status == 200
