@@ -46,6 +46,8 @@ def my_data(token):
             entry_labels=rights.ENTRY_FIELDS,
             person_labels=rights.PERSON_FIELDS,
             value_labels=rights.VALUE_LABELS,
+            moment_fields=rights.MOMENT_FIELDS,
+            date_fields=rights.DATE_FIELDS,
             notice=request.args.get("done"),
         )
     )

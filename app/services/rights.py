@@ -74,6 +74,14 @@ PERSON_FIELDS = {
     "created_at": _l("Added on"),
 }
 
+# Fields that hold a point in time, and fields that hold a day (as ISO text).
+MOMENT_FIELDS = frozenset(
+    {"registered_at", "updated_at", "checked_at", "next_check_at", "created_at"}
+)
+DATE_FIELDS = frozenset(
+    {"avail_from_day", "available_until", "reminded_for", "rank_birth_day", "birth_day"}
+)
+
 VALUE_LABELS = {
     "kind": {
         "self": _l("Yourself"),

@@ -1,14 +1,18 @@
 """The person's rights through the personal link: see, download, correct."""
 
 import json
+from datetime import UTC, datetime
 
 from bs4 import BeautifulSoup
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app import links
 from app.extensions import db
+from app.formats import format_day
 from app.models import AuditEvent, Entry, InvitationState, OutboxMessage, Person
 from app.services import audit, rights, users
+from tests.citizen.test_registration import tomorrow
 from tests.privacy.conftest import ERASED, KEPT, invite, personal_path, register
 
 
@@ -43,7 +47,7 @@ def test_the_page_shows_every_stored_field_decrypted(client, app_ctx, vcdb):
         ERASED.email,
         ERASED.e164,
         code,
-        "1947-08-15",  # birth date, from the national number
+        "15 augustus 1947",  # birth date, from the national number
         "Mag uitgenodigd worden",  # eligibility
         "Vaccinatiecentrum Gent (Flanders Expo, hal 2)",
         "U staat op de reservelijst",  # the confirmation e-mail
@@ -51,6 +55,22 @@ def test_the_page_shows_every_stored_field_decrypted(client, app_ctx, vcdb):
         "Medewerker van het contactcenter Heeft ze bekeken",  # who looked at it
     ):
         assert value in text, value
+
+
+def test_the_page_writes_days_and_times_as_people_read_them(client, app_ctx, vcdb):
+    entry = register(client, ERASED)
+    # 09:05 UTC in winter is 10:05 in Brussels.
+    entry.registered_at = datetime(2026, 1, 5, 9, 5, tzinfo=UTC)
+    db.session.commit()
+    # The form chose tomorrow's morning and evening.
+    with client.application.test_request_context(), force_locale("nl"):
+        weekday = format_day(tomorrow())
+    text = page_text(client.get(personal_path(entry) + "/data"))
+
+    assert "5 januari 2026 10:05" in text
+    assert f"{weekday}: voormiddag, avond" in text
+    assert ":morning" not in text and ":evening" not in text
+    assert "UTC" not in text
 
 
 def test_the_download_is_a_json_attachment_never_cached(client, app_ctx, vcdb):
