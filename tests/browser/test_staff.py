@@ -59,3 +59,16 @@ def test_staff_log_in_and_open_a_campaign(new_page, live_server):
     assert "Vaccinatiecentrum Gent" in invitation
     assert f"Dag: {written_day(tomorrow, 'nl')} {tomorrow.year}" in invitation
     assert "tussen 08:00 en 13:00" in invitation
+
+    # On a phone (360 px) every column of the live screen is in view: the
+    # minutes left to book must not hide behind a sideways scroll.
+    campaign_path = page.url.removeprefix(live_server.base)
+    for lang in ("nl", "fr", "de"):
+        page.goto(f"/staff/language/{lang}?next={campaign_path}")
+        page.set_viewport_size({"width": 360, "height": 740})
+        page.locator("#invitations").wait_for()
+        table_width, box_width = page.evaluate(
+            "() => [document.querySelector('#invitations').scrollWidth,"
+            " document.querySelector('#invitations').parentElement.clientWidth]"
+        )
+        assert table_width <= box_width, lang
