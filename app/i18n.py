@@ -96,3 +96,15 @@ def init_app(app):
     app.jinja_env.filters["full_date"] = format_full_date
     app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.filters["day_parts_by_day"] = day_parts_by_day
+
+
+# The shared registration partials (centres, calendar) speak to the person
+# registering themselves; on pages where someone registers another person
+# (doctors, agents, third parties) `g.who` is this value and they speak of
+# "the person". Their htmx fragments carry it as ?who=other.
+FOR_SOMEONE_ELSE = "other"
+
+
+def speak_of_someone_else_if_asked():
+    if request.args.get("who") == FOR_SOMEONE_ELSE:
+        g.who = FOR_SOMEONE_ELSE

@@ -12,7 +12,7 @@ or may be invited is only ever told by e-mail, to the address concerned.
 import logging
 from datetime import UTC, datetime
 
-from flask import current_app, redirect, request, url_for
+from flask import current_app, g, redirect, request, url_for
 
 from app import i18n, security
 from app.citizen import calendar
@@ -293,6 +293,7 @@ def _render_companion(form, status=200):
 
 def _render_third_parties(form, status=200, fragment=None):
     first = form.people.entries[0].form.postcode.data if form.people.entries else ""
+    g.who = i18n.FOR_SOMEONE_ELSE  # the calendar is the other people's
     return render(
         "citizen/third_party.html",
         fragment,

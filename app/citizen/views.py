@@ -65,6 +65,7 @@ def register():
 @bp.post("/register/calendar")
 def calendar_fragment():
     """htmx: tick a whole day, week or all evenings without a page reload."""
+    i18n.speak_of_someone_else_if_asked()
     chosen = calendar.apply_action(
         request.form.getlist("availability"),
         request.form.get("calendar_action"),
@@ -81,6 +82,7 @@ def calendar_fragment():
 @bp.get("/register/centres")
 def centres_fragment():
     """htmx: the centres for the postcode typed so far."""
+    i18n.speak_of_someone_else_if_asked()
     form = RegistrationForm(formdata=None, now=_now())
     form.postcode.data = request.args.get("postcode", "")[:20]
     form.centres.data = request.args.getlist("centres")[:20]

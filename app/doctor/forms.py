@@ -28,6 +28,7 @@ class OnBehalfForm(RegistrationForm):
             "We send the confirmation and the personal link to this address."
         )
         self.language.label.text = _l("Language of the messages")
+        self.availability.label.text = _l("When can the person come?")
 
     def registration_data(self):
         return RegistrationData(

@@ -16,8 +16,10 @@ from app.citizen.views import centre_context
 
 
 def use_citizen_fragments():
-    """Before rendering: citizen URLs get the language of the staff page."""
+    """Before rendering: citizen URLs get the language of the staff page, and
+    the partials speak of "the person" rather than "you"."""
     g.lang = i18n.select_locale()
+    g.who = i18n.FOR_SOMEONE_ELSE
 
 
 def apply_convenience(form, now):

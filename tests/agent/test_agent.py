@@ -108,7 +108,7 @@ def test_an_agent_registers_a_caller(app, client, agent, lang):
         "input", attrs={"name": "language", "value": lang, "checked": True}
     )
     assert form.find("input", attrs={"name": "postcode"})["hx-get"] == (
-        f"/{lang}/register/centres"
+        f"/{lang}/register/centres?who=other"
     )
     response = client.post("/agent/register", data=caller(language=lang))
 

@@ -412,3 +412,31 @@ def test_the_refusal_mail_does_not_say_what_the_database_said(client, app_ctx, v
     # Anyone can type someone else's national number with their own address:
     # the answer must be the same whatever the database knows.
     assert bodies[0] == bodies[1] == bodies[2]
+
+
+def test_the_citizen_form_and_its_fragments_speak_to_the_person(client):
+    page = soup(client.get("/nl/register"))
+    calendar = client.post(
+        "/nl/register/calendar",
+        data={"calendar_action": "clear"},
+        headers={"HX-Request": "true"},
+    )
+    # Only the value "other" switches the wording; anything else is ignored.
+    centres = client.get(
+        "/nl/register/centres?who=%3Cb%3E", headers={"HX-Request": "true"}
+    )
+
+    postcode = page.find("input", attrs={"name": "postcode"})
+    assert postcode["hx-get"] == "/nl/register/centres"
+    for hint in (page, soup(calendar)):
+        assert (
+            hint.find(id="availability-hint")
+            .get_text(strip=True)
+            .startswith(
+                "Vink elke voormiddag, namiddag en avond aan waarop u op korte termijn"
+            )
+        )
+    assert centres.status_code == 200
+    assert "Vul uw postcode in, dan ziet u eerst de centra in uw buurt." in (
+        soup(centres).get_text()
+    )

@@ -24,6 +24,7 @@ from tests.factories import make_ssin
 TEXTS = {
     "nl": {
         "title": "Een patiënt inschrijven",
+        "calendar hint": "waarop de persoon op korte termijn",
         "recipient": "Wie krijgt de uitnodiging?",
         "received": "De inschrijving is ontvangen.",
         "active": "Op de reservelijst",
@@ -36,6 +37,7 @@ TEXTS = {
     },
     "fr": {
         "title": "Inscrire un patient",
+        "calendar hint": "où la personne pourrait venir",
         "recipient": "Qui reçoit l’invitation ?",
         "received": "L’inscription a été reçue.",
         "active": "Sur la liste de réserve",
@@ -48,6 +50,7 @@ TEXTS = {
     },
     "de": {
         "title": "Einen Patienten anmelden",
+        "calendar hint": "an dem die Person kurzfristig",
         "recipient": "Wer erhält die Einladung?",
         "received": "Die Anmeldung ist eingegangen.",
         "active": "Auf der Reserveliste",
@@ -124,9 +127,12 @@ def test_the_form_has_the_citizen_fields_and_the_recipient_choice(client, doctor
     # The calendar and the centre list call the citizen fragments in the
     # doctor's language.
     postcode = form.find("input", attrs={"name": "postcode"})
-    assert postcode["hx-get"] == f"/{lang}/register/centres"
+    # The partials speak of the patient, not to the doctor ("you").
+    assert postcode["hx-get"] == f"/{lang}/register/centres?who=other"
     day_button = form.find("button", attrs={"name": "calendar_action"})
-    assert day_button["hx-post"] == f"/{lang}/register/calendar"
+    assert day_button["hx-post"] == f"/{lang}/register/calendar?who=other"
+    hint = form.find(id="availability-hint").get_text(strip=True)
+    assert TEXTS[lang]["calendar hint"] in hint, hint
     days = {
         b["value"].split(":")[0]
         for b in form.find_all("input", attrs={"name": "availability"})
@@ -139,11 +145,11 @@ def test_the_citizen_fragments_answer_for_the_doctor_page(client, doctor):
     logged_in(client, "dr.peeters@lmb.test", "fr")
 
     centres = client.get(
-        "/fr/register/centres?postcode=4000", headers={"HX-Request": "true"}
+        "/fr/register/centres?who=other&postcode=4000", headers={"HX-Request": "true"}
     )
     day = tomorrow().isoformat()
     calendar = client.post(
-        "/fr/register/calendar",
+        "/fr/register/calendar?who=other",
         data={"calendar_action": f"day:{day}"},
         headers={"HX-Request": "true"},
     )
@@ -152,6 +158,22 @@ def test_the_citizen_fragments_answer_for_the_doctor_page(client, doctor):
     assert near == ["wal-liege-feronstree", "wal-bressoux"]
     ticked = [i["value"] for i in soup(calendar).find_all("input", checked=True)]
     assert ticked == [f"{day}:morning", f"{day}:afternoon", f"{day}:evening"]
+    # The fragments keep speaking of the patient once swapped in.
+    assert "Choisissez un ou plusieurs centres où la personne peut se rendre" in (
+        soup(centres).get_text()
+    )
+    assert (
+        soup(calendar)
+        .find(id="availability-hint")
+        .get_text(strip=True)
+        .startswith(
+            "Cochez chaque matin, après-midi et soir où la personne pourrait venir"
+        )
+    )
+    assert (
+        soup(calendar).find("button", attrs={"name": "calendar_action"})["hx-post"]
+        == "/fr/register/calendar?who=other"
+    )
 
 
 @pytest.mark.parametrize("lang", ["nl", "fr", "de"])
