@@ -157,3 +157,26 @@ def test_unknown_page_is_a_translated_404(client):
 
     assert soup.html["lang"] == "fr"
     assert "Cette page n’existe pas" in soup.h1.get_text()
+
+
+def test_finder_results_lead_to_registration_and_open_moments(client):
+    soup = page(client, "/fr/centres?postcode=4000")
+
+    register = soup.find("a", string="Inscrivez-vous sur la liste de réserve")
+    moments = soup.find(
+        "a",
+        string="Moments de vaccination ouverts dans ces centres les prochains jours",
+    )
+    assert register["href"] == "/fr/register?postcode=4000"
+    assert moments["href"] == "/fr/moments?postcode=4000"
+    # The registration form arrives with the postcode and its centres first.
+    form = page(client, register["href"])
+    assert form.find("input", attrs={"name": "postcode"})["value"] == "4000"
+    near = [i["value"] for i in form.select("#centres > fieldset > ul input")]
+    assert near == ["wal-liege-feronstree", "wal-bressoux"]
+
+
+def test_finder_without_a_postcode_offers_no_registration_link(client):
+    soup = page(client, "/nl/centres?postcode=9999")
+
+    assert not soup.select("a[href^='/nl/register?postcode']")
