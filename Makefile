@@ -28,7 +28,7 @@ lint: $(STAMP)
 # Refresh the catalogues after changing user-visible text.
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete -w 88
 
 # Fetch axe-core, which the browser tests use, again from the npm registry
 # into tests/browser/vendor (committed; see the README there).

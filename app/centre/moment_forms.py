@@ -38,13 +38,13 @@ class MomentForm(FlaskForm):
     day = SelectField(_l("Day"), choices=[], validate_choice=False)
     start_time = StringField(
         _l("From"),
-        description=_l("HH:MM, for example 15:00"),
+        description=_l("For example 15:00."),
         filters=[_text],
         validators=[_time_field],
     )
     end_time = StringField(
         _l("Until"),
-        description=_l("HH:MM, for example 19:00"),
+        description=_l("For example 19:00."),
         filters=[_text],
         validators=[_time_field],
     )

@@ -86,6 +86,9 @@ def test_staff_announce_a_moment_in_each_language(
     today = local_today()
     assert days == [(today + timedelta(days=n)).isoformat() for n in range(6)]
     assert page.find("select", id="centre") is None  # staff: their own centre
+    # Time pickers, as on the campaign form.
+    assert page.find("input", id="start_time")["type"] == "time"
+    assert page.find("input", id="end_time")["type"] == "time"
 
     response = client.post("/centre/moments", data=moment_form(days=5))
 
