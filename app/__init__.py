@@ -4,7 +4,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
-from app import compression, crypto, i18n, logs, metrics, security
+from app import compression, crypto, i18n, logs, metrics, rendering, security
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
@@ -65,6 +65,7 @@ def create_app(overrides=None, environ=None):
     app.cli.add_command(lmb_cli)
     register_error_handlers(app)
     i18n.init_app(app)
+    rendering.init_app(app)
     metrics.init_app(app)
     security.init_app(app)
     return app

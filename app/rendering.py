@@ -1,6 +1,8 @@
-"""One helper that chooses between a full page and its htmx fragment."""
+"""One helper that chooses between a full page and its htmx fragment, and
+what the templates need besides the language."""
 
 from flask import make_response, render_template, request
+from jinja2 import pass_context
 
 
 def is_htmx_fragment_request():
@@ -18,3 +20,15 @@ def render(page, fragment=None, status=200, **context):
     response = make_response(render_template(template, **context), status)
     response.vary.add("HX-Request")
     return response
+
+
+@pass_context
+def personal_autocomplete(context, token):
+    """The autocomplete token of a field about the person filling in the form;
+    "off" on staff pages (`staff_page`), where the browser must not offer the
+    staff member's own name and address."""
+    return "off" if context.get("staff_page") else token
+
+
+def init_app(app):
+    app.jinja_env.globals["personal"] = personal_autocomplete

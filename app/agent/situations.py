@@ -184,6 +184,7 @@ def _render(template, form, status=200, postcode=None, **extra):
         form=form,
         errors=error_items(form),
         calendar=calendar.build(form.availability.data or [], _now()),
+        staff_page=True,
         **centre_context(form, postcode),
         **extra,
     )

@@ -169,6 +169,57 @@ def test_situation_pages_are_for_agents_only(app, client, make_user, path):
     assert client.post(path, data={}).status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("path", "citizen_path", "heading", "action"),
+    [
+        (
+            "/agent/register/group",
+            "/nl/register/group",
+            "Een groep inschrijven",
+            "/agent/register/group",
+        ),
+        (
+            "/agent/register/companion",
+            "/nl/register/companion",
+            "Een begeleider inschrijven",
+            "/agent/register/companion",
+        ),
+        (
+            "/agent/register/others",
+            "/nl/register/others",
+            "Andere personen inschrijven voor de beller",
+            "/agent/register/others",
+        ),
+    ],
+)
+def test_the_agent_pages_are_the_citizen_forms_worded_for_a_caller(
+    client, agent, path, citizen_path, heading, action
+):
+    citizen = soup(client.get(citizen_path))
+    logged_in(client, AGENT, "nl")
+
+    page = soup(client.get(path))
+
+    assert page.h1.get_text(strip=True) == heading
+    assert page.title.get_text().startswith(heading)
+    assert page.find("nav", class_="agent-nav")
+    form = page.find("form", class_="registration")
+    assert form["action"] == action
+    # The same fields as the citizen's form, minus the honeypot...
+    names = {i["name"] for i in citizen.select("form.registration [name]")}
+    assert {i["name"] for i in form.select("[name]")} == names - {"website"}
+    # ...and the browser offers the agent's own data nowhere.
+    tokens = {
+        i.get("autocomplete")
+        for i in form.select("input[type=text], input[type=email], input[type=tel]")
+    }
+    assert tokens == {"off"}
+    citizen_tokens = {
+        i.get("autocomplete") for i in citizen.select("form.registration input")
+    }
+    assert "family-name" in citizen_tokens or "email" in citizen_tokens
+
+
 def test_a_group_of_people_all_on_the_list_already_adds_nobody(app, client, agent):
     logged_in(client, AGENT, "nl")
     client.post("/agent/register/group", data=group_form(members=(JAN,)))
