@@ -39,5 +39,6 @@ def form_context(form, now):
     return {
         "form": form,
         "calendar": calendar.build(form.availability.data or [], now),
+        "staff_page": True,
         **centre_context(form),
     }

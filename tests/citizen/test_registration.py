@@ -62,6 +62,19 @@ def test_the_form_offers_every_field_and_fifteen_days_at_most(client):
     for name in ("ssin", "last_name", "first_name", "postcode", "email", "mobile"):
         field = page.find("input", attrs={"name": name})
         assert page.find("label", attrs={"for": field["id"]}), name
+    # Autofill for the person's own details, never for the national number.
+    autocomplete = {
+        name: page.find("input", attrs={"name": name}).get("autocomplete")
+        for name in ("ssin", "last_name", "first_name", "postcode", "email", "mobile")
+    }
+    assert autocomplete == {
+        "ssin": "off",
+        "last_name": "family-name",
+        "first_name": "given-name",
+        "postcode": "postal-code",
+        "email": "email",
+        "mobile": "tel",
+    }
     assert page.find(
         "input", attrs={"name": "language", "value": "fr", "checked": True}
     )

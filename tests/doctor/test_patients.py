@@ -139,6 +139,9 @@ def test_the_form_has_the_citizen_fields_and_the_recipient_choice(client, doctor
     }
     assert tomorrow().isoformat() in days
     assert "dr.peeters@lmb.test" in page.find("nav", class_="staff-nav").get_text()
+    # The browser never offers the doctor's own name or address.
+    typed = form.select("input[type=text], input[type=email], input[type=tel]")
+    assert {i.get("autocomplete") for i in typed} == {"off"}
 
 
 def test_the_citizen_fragments_answer_for_the_doctor_page(client, doctor):
