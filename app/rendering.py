@@ -30,5 +30,11 @@ def personal_autocomplete(context, token):
     return "off" if context.get("staff_page") else token
 
 
+def choice_pairs(choices):
+    """A select field's choices as (value, label) pairs for a template loop."""
+    return [(choice.value, choice.label) for choice in choices]
+
+
 def init_app(app):
     app.jinja_env.globals["personal"] = personal_autocomplete
+    app.jinja_env.filters["pairs"] = choice_pairs

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from flask import abort, redirect, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import centre_scope, require_centre_access, role_required
 from app.centre.moment_forms import MomentForm
@@ -103,8 +104,12 @@ def _form(**kwargs):
         codes = [c.code for c in centres]
     form = MomentForm(centre_codes=codes, **kwargs)
     if codes is not None:
-        form.centre.choices = [("", "")] + [(c.code, c.name) for c in centres]
-    form.day.choices = [(d.isoformat(), format_day(d)) for d in direct.moment_days()]
+        form.centre.choices = [SelectChoice("", "")] + [
+            SelectChoice(c.code, c.name) for c in centres
+        ]
+    form.day.choices = [
+        SelectChoice(d.isoformat(), format_day(d)) for d in direct.moment_days()
+    ]
     return form
 
 

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, ValidationError
 
-from app.citizen.forms import LANGUAGE_CHOICES, PersonFields
+from app.citizen.forms import LANGUAGE_CHOICES, LANGUAGE_CODES, PersonFields
 from app.services import centres
 
 
@@ -44,7 +44,7 @@ class ClaimForm(PersonFields, FlaskForm):
     website = StringField(_l("Leave this field empty"), filters=[_text])
 
     def validate_language(self, field):
-        if field.data not in dict(LANGUAGE_CHOICES):
+        if field.data not in LANGUAGE_CODES:
             raise ValidationError(_l("Choose a language."))
 
     @property

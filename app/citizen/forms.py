@@ -13,13 +13,19 @@ from wtforms import (
     StringField,
     ValidationError,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.services import availability, centres, identity
 from app.services.entries import active_centre_ids
 from app.services.errors import DomainError
 
-LANGUAGE_CHOICES = [("nl", "Nederlands"), ("fr", "Français"), ("de", "Deutsch")]
+LANGUAGE_CHOICES = [
+    SelectChoice("nl", "Nederlands"),
+    SelectChoice("fr", "Français"),
+    SelectChoice("de", "Deutsch"),
+]
+LANGUAGE_CODES = frozenset(choice.value for choice in LANGUAGE_CHOICES)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -136,7 +142,7 @@ class RegistrationForm(PersonFields, AvailabilityForm):
     website = StringField(_l("Leave this field empty"), filters=[_text])
 
     def validate_language(self, field):
-        if field.data not in dict(LANGUAGE_CHOICES):
+        if field.data not in LANGUAGE_CODES:
             raise ValidationError(_l("Choose a language."))
 
     @property

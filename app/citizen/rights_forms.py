@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, ValidationError
 
-from app.citizen.forms import LANGUAGE_CHOICES, PersonFields
+from app.citizen.forms import LANGUAGE_CHOICES, LANGUAGE_CODES, PersonFields
 
 
 class CorrectionForm(FlaskForm):
@@ -24,5 +24,5 @@ class CorrectionForm(FlaskForm):
     )
 
     def validate_language(self, field):
-        if field.data not in dict(LANGUAGE_CHOICES):
+        if field.data not in LANGUAGE_CODES:
             raise ValidationError(_l("Choose a language."))

@@ -17,6 +17,7 @@ from wtforms.validators import StopValidation, ValidationError
 
 from app.citizen.forms import (
     LANGUAGE_CHOICES,
+    LANGUAGE_CODES,
     AvailabilityForm,
     RegistrationForm,
     _postcode,
@@ -177,7 +178,7 @@ class ThirdPartyRow(Form):
     )
 
     def validate_language(self, field):
-        if field.data not in dict(LANGUAGE_CHOICES):
+        if field.data not in LANGUAGE_CODES:
             raise ValidationError(_l("Choose a language."))
 
 

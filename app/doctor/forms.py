@@ -7,14 +7,15 @@ for someone registering another person, plus the choice of recipient.
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, ValidationError
+from wtforms.fields.choices import SelectChoice
 
 from app.citizen.forms import RegistrationForm
 from app.services import doctors
 from app.services.entries import PersonData, RegistrationData
 
 RECIPIENT_CHOICES = [
-    (doctors.PATIENT, _l("The patient")),
-    (doctors.DOCTOR, _l("Me, the doctor")),
+    SelectChoice(doctors.PATIENT, _l("The patient")),
+    SelectChoice(doctors.DOCTOR, _l("Me, the doctor")),
 ]
 
 
