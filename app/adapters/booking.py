@@ -21,21 +21,14 @@ Vaccination codes travel in the JSON body only, never in URLs or log lines.
 
 import datetime as dt
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError, ReadTimeoutError
-from urllib3.util.retry import Retry
+from app.adapters.http import JsonClient, Unreachable, timeouts
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 5.0
-DEFAULT_RETRIES = 2
 BACKOFF_FACTOR = 0.5
-RETRY_STATUSES = (500, 502, 503, 504)
 PATH = "/api/v1/lmb-invitations"
 
 
@@ -107,51 +100,15 @@ class BookingSystem(Protocol):
         same `notice` (same notification id)."""
 
 
-class HttpBookingSystem:
-    """`BookingSystem` over HTTP, at `base_url`.
+class HttpBookingSystem(JsonClient):
+    """`BookingSystem` over HTTP, at `base_url`; the settings are those of
+    `JsonClient`. Only POST is retried: a repeat carries the same
+    notification id, so the booking system records it once."""
 
-    Each attempt waits at most `connect_timeout` to connect and `read_timeout`
-    for the answer; `retries` more attempts follow a connection error, a read
-    timeout or a 5xx, after 0, 2 x `backoff_factor`, 4 x `backoff_factor`...
-    seconds. `client_cert` (and `client_key`, unless the certificate file holds
-    the key) are PEM paths for mutual TLS; `token` is sent as a bearer token.
-    """
-
-    def __init__(
-        self,
-        base_url,
-        *,
-        connect_timeout=DEFAULT_TIMEOUT,
-        read_timeout=DEFAULT_TIMEOUT,
-        retries=DEFAULT_RETRIES,
-        backoff_factor=BACKOFF_FACTOR,
-        client_cert=None,
-        client_key=None,
-        token=None,
-        session=None,
-    ):
-        if client_key and not client_cert:
-            raise ValueError("a client key needs a client certificate")
-        self.base_url = base_url.rstrip("/")
-        self.timeout = (float(connect_timeout), float(read_timeout))
-        self.cert = (client_cert, client_key) if client_key else client_cert or None
-        self.headers = {"Accept": "application/json"}
-        if token:
-            self.headers["Authorization"] = f"Bearer {token}"
-        retry = Retry(
-            total=int(retries),
-            connect=int(retries),
-            read=int(retries),
-            status=int(retries),
-            other=0,
-            allowed_methods=frozenset({"POST"}),
-            status_forcelist=RETRY_STATUSES,
-            backoff_factor=float(backoff_factor),
-            raise_on_status=False,
-            respect_retry_after_header=False,
+    def __init__(self, base_url, *, backoff_factor=BACKOFF_FACTOR, **settings):
+        super().__init__(
+            base_url, retry_methods={"POST"}, backoff_factor=backoff_factor, **settings
         )
-        self.session = session or requests.Session()
-        self.session.mount(self.base_url + "/", HTTPAdapter(max_retries=retry))
 
     def notify_invitation(self, notice):
         """Send the notice; each outcome is counted for the monitoring page
@@ -180,35 +137,11 @@ class HttpBookingSystem:
                 f"answered an unexpected body ({type(exc).__name__})", status
             ) from exc
 
-    def close(self):
-        self.session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
     def _post(self, payload):
-        started = time.monotonic()
         try:
-            response = self.session.post(
-                self.base_url + PATH,
-                json=payload,
-                headers=self.headers,
-                timeout=self.timeout,
-                cert=self.cert,
-            )
-        except requests.RequestException as exc:
-            reason = "timed out" if _is_timeout(exc) else "cannot be reached"
-            raise _failure(f"{reason} ({type(exc).__name__})") from exc
-        elapsed_ms = (time.monotonic() - started) * 1000
-
-        status = response.status_code
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+            status, body, elapsed_ms = self.post_json(PATH, payload)
+        except Unreachable as exc:
+            raise _failure(str(exc)) from exc
         error = body.get("error") if isinstance(body, dict) else None
         logger.info(
             "booking system notification %s answered %d %s in %.0f ms",
@@ -245,7 +178,7 @@ def from_config(config):
     url = config.get("BOOKING_API_URL")
     if not url:
         raise ValueError("BOOKING_API_URL is not set")
-    connect_timeout, read_timeout = _timeouts(config.get("BOOKING_API_TIMEOUT"))
+    connect_timeout, read_timeout = timeouts(config.get("BOOKING_API_TIMEOUT"))
     return HttpBookingSystem(
         url,
         connect_timeout=connect_timeout,
@@ -257,29 +190,11 @@ def from_config(config):
     )
 
 
-def _timeouts(value):
-    if value in (None, ""):
-        return DEFAULT_TIMEOUT, DEFAULT_TIMEOUT
-    if isinstance(value, str) and "," in value:
-        connect, read = value.split(",", 1)
-        return float(connect), float(read)
-    return float(value), float(value)
-
-
 def _moment(value):
     moment = dt.datetime.fromisoformat(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(dt.UTC)
-
-
-def _is_timeout(exc):
-    if isinstance(exc, requests.Timeout):
-        return True
-    reason = exc.args[0] if exc.args else None
-    return isinstance(reason, MaxRetryError) and isinstance(
-        reason.reason, ReadTimeoutError
-    )
 
 
 def _failure(reason, status_code=None, error=None, retryable=True):

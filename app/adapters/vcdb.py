@@ -20,22 +20,15 @@ National numbers and codes never appear in URLs or log lines.
 
 import datetime as dt
 import logging
-import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-import requests
-from requests.adapters import HTTPAdapter
 from stdnum.be import ssn as national_number
-from urllib3.exceptions import MaxRetryError, ReadTimeoutError
-from urllib3.util.retry import Retry
+
+from app.adapters.http import DEFAULT_RETRIES, JsonClient, Unreachable, timeouts
 
 logger = logging.getLogger(__name__)
-
-RETRY_STATUSES = (500, 502, 503, 504)
-DEFAULT_TIMEOUT = 5.0
-DEFAULT_RETRIES = 2
 
 
 class EligibilityStatus(StrEnum):
@@ -171,51 +164,12 @@ class EligibilityService(Protocol):
         """
 
 
-class HttpEligibilityService:
-    """`EligibilityService` over HTTP, at `base_url`.
+class HttpEligibilityService(JsonClient):
+    """`EligibilityService` over HTTP, at `base_url`; the settings are those of
+    `JsonClient`. Every call is idempotent, so GET and POST are retried."""
 
-    Each attempt waits at most `connect_timeout` to connect and `read_timeout`
-    for the answer; `retries` more attempts follow a connection error, a read
-    timeout or a 5xx, after 0, 2 x `backoff_factor`, 4 x `backoff_factor`...
-    seconds. `client_cert` (and `client_key`, unless the certificate file holds
-    the key) are PEM paths for mutual TLS; `token` is sent as a bearer token.
-    """
-
-    def __init__(
-        self,
-        base_url,
-        *,
-        connect_timeout=DEFAULT_TIMEOUT,
-        read_timeout=DEFAULT_TIMEOUT,
-        retries=DEFAULT_RETRIES,
-        backoff_factor=0.5,
-        client_cert=None,
-        client_key=None,
-        token=None,
-        session=None,
-    ):
-        if client_key and not client_cert:
-            raise ValueError("a client key needs a client certificate")
-        self.base_url = base_url.rstrip("/")
-        self.timeout = (float(connect_timeout), float(read_timeout))
-        self.cert = (client_cert, client_key) if client_key else client_cert or None
-        self.headers = {"Accept": "application/json"}
-        if token:
-            self.headers["Authorization"] = f"Bearer {token}"
-        retry = Retry(
-            total=int(retries),
-            connect=int(retries),
-            read=int(retries),
-            status=int(retries),
-            other=0,
-            allowed_methods=frozenset({"GET", "POST"}),
-            status_forcelist=RETRY_STATUSES,
-            backoff_factor=float(backoff_factor),
-            raise_on_status=False,
-            respect_retry_after_header=False,
-        )
-        self.session = session or requests.Session()
-        self.session.mount(self.base_url + "/", HTTPAdapter(max_retries=retry))
+    def __init__(self, base_url, **settings):
+        super().__init__(base_url, retry_methods={"GET", "POST"}, **settings)
 
     def check_eligibility(self, ssin):
         body = self._post("eligibility", "/api/v1/eligibility", {"ssin": _ssin(ssin)})
@@ -257,15 +211,6 @@ class HttpEligibilityService:
             return EligibilityResult(status=EligibilityStatus.UNKNOWN)
         return _parsed("mark invited", _person, body)
 
-    def close(self):
-        self.session.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
     def _post(self, operation, path, payload):
         """POST `payload`; the JSON answer, or None for "no such person/code".
 
@@ -282,25 +227,10 @@ class HttpEligibilityService:
         return body
 
     def _exchange(self, operation, path, payload):
-        started = time.monotonic()
         try:
-            response = self.session.post(
-                self.base_url + path,
-                json=payload,
-                headers=self.headers,
-                timeout=self.timeout,
-                cert=self.cert,
-            )
-        except requests.RequestException as exc:
-            reason = "timed out" if _is_timeout(exc) else "cannot be reached"
-            raise _unavailable(operation, f"{reason} ({type(exc).__name__})") from exc
-        elapsed_ms = (time.monotonic() - started) * 1000
-
-        status = response.status_code
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
+            status, body, elapsed_ms = self.post_json(path, payload)
+        except Unreachable as exc:
+            raise _unavailable(operation, str(exc)) from exc
         if not isinstance(body, dict):
             raise _unavailable(operation, f"answered {status} without JSON", status)
         error = body.get("error")
@@ -340,7 +270,7 @@ def from_config(config):
     url = config.get("VCDB_URL")
     if not url:
         raise ValueError("VCDB_URL is not set")
-    connect_timeout, read_timeout = _timeouts(config.get("VCDB_TIMEOUT"))
+    connect_timeout, read_timeout = timeouts(config.get("VCDB_TIMEOUT"))
     retries = config.get("VCDB_RETRIES")
     return HttpEligibilityService(
         url,
@@ -353,15 +283,6 @@ def from_config(config):
     )
 
 
-def _timeouts(value):
-    if value in (None, ""):
-        return DEFAULT_TIMEOUT, DEFAULT_TIMEOUT
-    if isinstance(value, str) and "," in value:
-        connect, read = value.split(",", 1)
-        return float(connect), float(read)
-    return float(value), float(value)
-
-
 def _ssin(value):
     if not isinstance(value, str) or not national_number.is_valid(value):
         raise ValueError("not a valid national number")
@@ -372,15 +293,6 @@ def _instant(value):
     if value.tzinfo is None:
         raise ValueError("instants must be timezone-aware")
     return value.astimezone(dt.UTC).isoformat()
-
-
-def _is_timeout(exc):
-    if isinstance(exc, requests.Timeout):
-        return True
-    reason = exc.args[0] if exc.args else None
-    return isinstance(reason, MaxRetryError) and isinstance(
-        reason.reason, ReadTimeoutError
-    )
 
 
 def _unavailable(operation, reason, status_code=None):
