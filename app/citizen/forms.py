@@ -126,7 +126,10 @@ class AvailabilityForm(FlaskForm):
             raise ValidationError(str(exc.message)) from exc
 
 
-class RegistrationForm(PersonFields, AvailabilityForm):
+class ContactFields:
+    """Postcode, language of the messages and the honeypot: shared by the
+    registration form and the form to claim a slot of an open moment."""
+
     postcode = StringField(
         _l("Postcode"),
         description=_l("4 digits, for example 9000"),
@@ -148,3 +151,7 @@ class RegistrationForm(PersonFields, AvailabilityForm):
     @property
     def is_bot(self):
         return bool(self.website.data)
+
+
+class RegistrationForm(PersonFields, ContactFields, AvailabilityForm):
+    """Situation b: the person, where they live, and when they can come."""
