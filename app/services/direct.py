@@ -27,7 +27,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.crypto import lookup_hash
 from app.extensions import db
 from app.models import (
     BookingNotification,
@@ -42,14 +41,12 @@ from app.models import (
     MomentState,
     NotificationState,
     OpenMoment,
-    Person,
 )
 from app.services import availability, outbox
 from app.services.availability import BRUSSELS
 from app.services.centres import centres_for_postcode
-from app.services.entries import PersonData, find_person
+from app.services.entries import PersonData, find_person, new_person
 from app.services.errors import DomainError
-from app.services.identity import ranking_birth_date
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +257,8 @@ def _claim(moment_id, data, now):
             registered_at=now,
         )
         db.session.add(entry)
-        entry.people.append(_new_person(data.person, now))
+        # Checked by the claim's own job, not by the registration sweep.
+        entry.people.append(new_person(data.person, now, swept=False))
         claim.entry = entry
         claim.person = entry.people[0]
     elif _may_claim_again(existing, now):
@@ -277,24 +275,6 @@ def _claim(moment_id, data, now):
     db.session.flush()
     logger.info("claim %s took a slot of moment %s", claim.id, moment_id)
     return claim
-
-
-def _new_person(data, now):
-    birth = ranking_birth_date(data.ssin, now.date())
-    return Person(
-        ssin_hash=lookup_hash(data.ssin),
-        ssin=data.ssin,
-        last_name=data.last_name,
-        first_name=data.first_name,
-        email=data.email,
-        mobile=data.mobile,
-        birth_day=availability.day_number(birth) if birth else None,
-        is_responsible=True,
-        eligibility=Eligibility.PENDING,
-        # Checked by the claim's own job, not by the registration sweep.
-        next_check_at=None,
-        created_at=now,
-    )
 
 
 def _may_claim_again(person, now):

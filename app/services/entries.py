@@ -115,7 +115,7 @@ def register(data, now=None, registered_by_id=None):
         )
         return submission
 
-    entry = create_entry(data, [_new_person(data.person, now)], now, registered_by_id)
+    entry = create_entry(data, [new_person(data.person, now)], now, registered_by_id)
     submission = Submission(
         token=new_token(), entry=entry, language=data.language, created_at=now
     )
@@ -150,7 +150,9 @@ def create_entry(data, people, now, registered_by_id=None):
     return entry
 
 
-def _new_person(data, now, is_responsible=True):
+def new_person(data, now, is_responsible=True, swept=True):
+    """A Person of `data`, waiting for its eligibility check: by the sweep of
+    registrations when `swept`, else by a job of its own (direct claims)."""
     birth = ranking_birth_date(data.ssin, now.date())
     return Person(
         ssin_hash=lookup_hash(data.ssin),
@@ -162,7 +164,7 @@ def _new_person(data, now, is_responsible=True):
         birth_day=availability.day_number(birth) if birth else None,
         is_responsible=is_responsible,
         eligibility=Eligibility.PENDING,
-        next_check_at=now,
+        next_check_at=now if swept else None,
         created_at=now,
     )
 

@@ -138,7 +138,7 @@ def register_group(data, registered_by_id=None, now=None):
         return submission
 
     rows = [
-        entries._new_person(p, now, is_responsible=(i == 0)) for i, p in enumerate(new)
+        entries.new_person(p, now, is_responsible=(i == 0)) for i, p in enumerate(new)
     ]
     shared = entries.RegistrationData(
         person=contact,

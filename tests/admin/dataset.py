@@ -96,7 +96,7 @@ def register(kind, centre, postcode, moment, *, members=1, by=None, companion=Fa
     )
     entry = entries.register(data, now=moment.astimezone(UTC)).entry
     for _ in range(members - 1):
-        member = entries._new_person(_person(), moment.astimezone(UTC))
+        member = entries.new_person(_person(), moment.astimezone(UTC))
         member.is_responsible = False
         entry.people.append(member)
     entry.is_companion = companion
