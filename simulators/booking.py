@@ -24,24 +24,22 @@ a real service does not have:
 - ``POST /_sim/reset``: forget the notifications, back to the start settings.
 - ``GET /_sim/stats``: request counters.
 
+The simulated conditions and the common controls come from
+`simulators.conditions`.
+
 Vaccination codes travel in JSON bodies only; the access log shows method,
 path and status (`simulators.QuietRequestHandler`).
 """
 
 import argparse
-import os
-import random
 import re
-import threading
-import time
-from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from flask import Flask, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, jsonify
 
-from simulators import serve
+from simulators import conditions, serve
+from simulators.conditions import InvalidInput, error, json_body
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 NOTIFICATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{7,99}$")
@@ -57,26 +55,21 @@ FIELDS = (
 )
 
 
-class InvalidInput(Exception):
-    """A request body the simulator cannot use; answered with 400."""
-
-    def __init__(self, error, message):
-        super().__init__(message)
-        self.error = error
-        self.message = message
-
-
 @dataclass
-class Settings:
-    """How the simulated service behaves; changed at run time via /_sim/config."""
+class Settings(conditions.Settings):
+    """The common settings, and `lose_next`: how many of the next answers to lose.
 
-    latency_ms: int = 0
-    error_rate: float = 0.0
-    outage: bool = False
-    fail_next: int = 0
+    A lost answer's notification is kept, but the client hears 504.
+    """
+
     lose_next: int = 0
-    seed: int = 1
-    required_token: str | None = None
+
+
+def _setting(name, value):
+    """`value` checked and normalised for the setting `name`; see Settings."""
+    if name == "lose_next":
+        return conditions.whole_number(name, value)
+    return conditions.check_setting(name, value)
 
 
 def normalise_code(value):
@@ -135,63 +128,14 @@ def parse_notification(body):
     }
 
 
-def error(status, code, message, **headers):
-    response = jsonify(error=code, message=message)
-    response.status_code = status
-    response.headers.update(headers)
-    return response
-
-
-class Simulation:
+class Simulation(conditions.Simulation):
     """The simulator's state: settings, notifications kept, counters."""
 
-    def __init__(self, settings):
-        self.initial = settings
-        self.lock = threading.Lock()
-        self.reset()
+    settings_class = Settings
+    check_setting = staticmethod(_setting)
 
-    def reset(self):
-        with self.lock:
-            self.settings = Settings(**asdict(self.initial))
-            self.rng = random.Random(self.settings.seed)
-            self.notifications = {}  # id -> record, in arrival order
-            self.stats = Counter()
-
-    def configure(self, changes):
-        fields = asdict(Settings())
-        unknown = sorted(set(changes) - set(fields))
-        if unknown:
-            raise InvalidInput("invalid_request", f"unknown settings: {unknown}")
-        new = asdict(self.settings)
-        try:
-            for name, value in changes.items():
-                new[name] = _setting(name, value)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput("invalid_request", str(exc)) from exc
-        with self.lock:
-            self.settings = Settings(**new)
-            if "seed" in changes:
-                self.rng = random.Random(self.settings.seed)
-
-    def admit(self):
-        """Count an API request and decide its fate: None, "outage" or "failure"."""
-        with self.lock:
-            settings = self.settings
-            self.stats["requests"] += 1
-            if settings.outage:
-                failure = "outage"
-            elif settings.fail_next > 0:
-                settings.fail_next -= 1
-                failure = "failure"
-            elif settings.error_rate > 0 and self.rng.random() < settings.error_rate:
-                failure = "failure"
-            else:
-                failure = None
-            if failure:
-                self.stats["failures"] += 1
-        if failure != "outage" and settings.latency_ms:
-            time.sleep(settings.latency_ms / 1000)
-        return failure
+    def clear(self):
+        self.notifications = {}  # id -> record, in arrival order
 
     def receive(self, notification):
         """Keep a new notification; (record, duplicate) or raise InvalidInput."""
@@ -203,6 +147,7 @@ class Simulation:
                     raise InvalidInput(
                         "notification_id_reused",
                         "this notification_id was used for another notification",
+                        status=409,
                     )
                 kept["deliveries"] += 1
                 self.stats["duplicates"] += 1
@@ -225,68 +170,16 @@ class Simulation:
             return False
 
 
-def _setting(name, value):
-    if name == "latency_ms" or name in ("fail_next", "lose_next", "seed"):
-        if isinstance(value, bool) or int(value) < 0:
-            raise ValueError(f"{name} must be a whole number >= 0")
-        return int(value)
-    if name == "error_rate":
-        if isinstance(value, bool) or not 0 <= float(value) <= 1:
-            raise ValueError("error_rate must be between 0 and 1")
-        return float(value)
-    if name == "outage":
-        if not isinstance(value, bool):
-            raise ValueError("outage must be true or false")
-        return value
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"{name} must be a string or null")
-    return value or None
-
-
-def _json_body():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("invalid_request", "the body must be a JSON object")
-    return body
-
-
 def create_app(settings=None):
     """The simulator's Flask app, starting from `settings` (defaults if None)."""
     app = Flask(__name__)
     sim = Simulation(settings or Settings())
     app.extensions["booking_simulation"] = sim
-
-    @app.errorhandler(InvalidInput)
-    def invalid_input(exc):
-        status = 409 if exc.error == "notification_id_reused" else 400
-        return error(status, exc.error, exc.message)
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc):
-        return error(exc.code, "http_error", exc.name)
-
-    @app.before_request
-    def simulate_conditions():
-        if not request.path.startswith("/api/"):
-            return None
-        failure = sim.admit()
-        if failure == "outage":
-            return error(
-                503,
-                "service_unavailable",
-                "the service is down",
-                **{"Retry-After": "30"},
-            )
-        if failure:
-            return error(503, "service_unavailable", "temporary failure")
-        token = sim.settings.required_token
-        if token and request.headers.get("Authorization") != f"Bearer {token}":
-            return error(401, "unauthorized", "a valid bearer token is required")
-        return None
+    conditions.install(app, sim, "booking", outage_headers={"Retry-After": "30"})
 
     @app.post("/api/v1/lmb-invitations")
     def receive_invitation():
-        notification = parse_notification(_json_body())
+        notification = parse_notification(json_body())
 
         record, duplicate = sim.receive(notification)
         if sim.lose_answer():
@@ -299,96 +192,26 @@ def create_app(settings=None):
         }
         return jsonify(answer), 200 if duplicate else 201
 
-    @app.get("/_sim/health")
-    def health():
-        return jsonify(status="ok", service="booking")
-
-    @app.get("/_sim/config")
-    def show_config():
-        return jsonify(asdict(sim.settings))
-
-    @app.post("/_sim/config")
-    def change_config():
-        sim.configure(_json_body())
-        return jsonify(asdict(sim.settings))
-
     @app.get("/_sim/notifications")
     def notifications():
         with sim.lock:
             return jsonify(notifications=list(sim.notifications.values()))
 
-    @app.post("/_sim/reset")
-    def reset():
-        sim.reset()
-        return jsonify(asdict(sim.settings))
-
-    @app.get("/_sim/stats")
-    def stats():
-        with sim.lock:
-            return jsonify(dict(sim.stats))
-
     return app
 
 
-def _env_flag(name):
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def parse_args(argv=None):
-    env = os.environ
     parser = argparse.ArgumentParser(
         prog="python -m simulators.booking",
         description="Simulator of the regular booking system's API.",
     )
-    parser.add_argument("--host", default=env.get("BOOKING_SIM_HOST", "127.0.0.1"))
-    parser.add_argument(
-        "--port", type=int, default=int(env.get("BOOKING_SIM_PORT", "5102"))
-    )
-    parser.add_argument(
-        "--latency-ms",
-        type=int,
-        default=int(env.get("BOOKING_SIM_LATENCY_MS", "0")),
-        help="delay every API answer by this many milliseconds",
-    )
-    parser.add_argument(
-        "--error-rate",
-        type=float,
-        default=float(env.get("BOOKING_SIM_ERROR_RATE", "0")),
-        help="share of API requests answered 503, 0 to 1",
-    )
-    parser.add_argument(
-        "--outage",
-        action="store_true",
-        default=_env_flag("BOOKING_SIM_OUTAGE"),
-        help="answer every API request 503",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=int(env.get("BOOKING_SIM_SEED", "1")),
-        help="seed of the RNG behind --error-rate",
-    )
-    parser.add_argument(
-        "--token",
-        default=env.get("BOOKING_SIM_TOKEN") or None,
-        help="require this bearer token on API requests",
-    )
+    conditions.add_arguments(parser, "BOOKING_SIM", 5102)
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    given = {
-        "latency_ms": args.latency_ms,
-        "error_rate": args.error_rate,
-        "outage": args.outage,
-        "seed": args.seed,
-        "required_token": args.token,
-    }
-    try:
-        settings = Settings(**{name: _setting(name, v) for name, v in given.items()})
-    except ValueError as exc:
-        raise SystemExit(f"simulators.booking: {exc}") from exc
+    settings = conditions.settings_from(args, Settings, _setting, "simulators.booking")
     serve(create_app(settings), args.host, args.port)
 
 

@@ -24,7 +24,8 @@ The service's endpoints (all POST with a JSON body): /api/v1/eligibility,
 /api/v1/codes/lookup and /api/v1/invitations. The controls, which a real
 service does not have: GET /_sim/health, GET and POST /_sim/config, POST
 /_sim/person, POST /_sim/reset and GET /_sim/stats. Bodies, answers and error
-codes are in docs/vcdb-contract.md.
+codes are in docs/vcdb-contract.md; the simulated conditions and the common
+controls come from `simulators.conditions`.
 
 National numbers travel in JSON bodies only, never in paths, and the access log
 shows method, path and status; see `simulators.QuietRequestHandler`.
@@ -33,17 +34,13 @@ shows method, path and status; see `simulators.QuietRequestHandler`.
 import argparse
 import hashlib
 import os
-import random
-import threading
-import time
-from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from flask import Flask, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, jsonify
 
-from simulators import serve
+from simulators import conditions, serve
+from simulators.conditions import InvalidInput, error, json_body
 
 ELIGIBLE = "eligible"
 NOT_ELIGIBLE = "not_eligible"
@@ -102,26 +99,21 @@ EXAMPLE_SSINS = (
 )
 
 
-class InvalidInput(Exception):
-    """A request body the simulator cannot use; answered with 400."""
-
-    def __init__(self, error, message):
-        super().__init__(message)
-        self.error = error
-        self.message = message
-
-
 @dataclass
-class Settings:
-    """How the simulated service behaves; changed at run time via /_sim/config."""
+class Settings(conditions.Settings):
+    """The common settings, and `today`: the date derived dates count from.
 
-    latency_ms: int = 0
-    error_rate: float = 0.0
-    outage: bool = False
-    fail_next: int = 0
-    seed: int = 1
+    None means the real UTC date.
+    """
+
     today: str | None = None
-    required_token: str | None = None
+
+
+def _setting(name, value):
+    """`value` checked and normalised for the setting `name`; see Settings."""
+    if name == "today":
+        return None if value is None else date.fromisoformat(value).isoformat()
+    return conditions.check_setting(name, value)
 
 
 # National numbers and codes.
@@ -302,13 +294,6 @@ def _invitation(value):
     }
 
 
-def _json_body():
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidInput("invalid_request", "the body must be a JSON object")
-    return body
-
-
 def _ssin_from(body):
     ssin = normalise_ssin(body.get("ssin"))
     if ssin is None:
@@ -316,35 +301,31 @@ def _ssin_from(body):
     return ssin
 
 
-def error(status, code, message):
-    return jsonify(error=code, message=message), status
-
-
 # The simulated service.
 
 
-class Simulation:
+class Simulation(conditions.Simulation):
     """The simulator's state: settings, changed people, known codes, counts.
 
     People nobody changed are derived from their national number on every
     request; a person that was invited or changed through /_sim/person is kept
-    in `people` (None there means the person was removed).
+    in `people` (None there means the person was removed). API requests are
+    also counted per endpoint.
     """
 
-    def __init__(self, settings):
-        self.initial = settings
-        self.lock = threading.Lock()
-        self.reset()
+    settings_class = Settings
+    check_setting = staticmethod(_setting)
+    count_per_endpoint = True
 
     def reset(self):
-        with self.lock:
-            self.settings = Settings(**asdict(self.initial))
-            self.rng = random.Random(self.settings.seed)
-            self.people = {}
-            self.codes = {}
-            self.stats = Counter()
+        """Back to the starting settings, with only the example people's codes known."""
+        super().reset()
         for ssin in EXAMPLE_SSINS:
             self.person(ssin)
+
+    def clear(self):
+        self.people = {}
+        self.codes = {}
 
     def today(self):
         if self.settings.today:
@@ -371,70 +352,6 @@ class Simulation:
         with self.lock:
             ssin = self.codes.get(code)
         return None if ssin is None else self.person(ssin)
-
-    def configure(self, changes):
-        """Apply a /_sim/config body; raise InvalidInput on a bad value."""
-        fields = asdict(Settings())
-        unknown = sorted(set(changes) - set(fields))
-        if unknown:
-            raise InvalidInput("invalid_request", f"unknown settings: {unknown}")
-        new = asdict(self.settings)
-        try:
-            for name, value in changes.items():
-                new[name] = _setting(name, value)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInput("invalid_request", str(exc)) from exc
-        with self.lock:
-            self.settings = Settings(**new)
-            if "seed" in changes:
-                self.rng = random.Random(self.settings.seed)
-
-    def admit(self, endpoint):
-        """Count an API request and decide its fate: None, or a failure status."""
-        with self.lock:
-            settings = self.settings
-            self.stats["requests"] += 1
-            self.stats[f"requests.{endpoint}"] += 1
-            if settings.outage:
-                failure = "outage"
-            elif settings.fail_next > 0:
-                self.settings.fail_next -= 1
-                failure = "failure"
-            elif settings.error_rate > 0 and self.rng.random() < settings.error_rate:
-                failure = "failure"
-            else:
-                failure = None
-            if failure:
-                self.stats["failures"] += 1
-        if failure == "outage":
-            return failure
-        if settings.latency_ms:
-            time.sleep(settings.latency_ms / 1000)
-        return failure
-
-
-def _setting(name, value):
-    if name == "latency_ms":
-        if isinstance(value, bool) or int(value) < 0:
-            raise ValueError("latency_ms must be a whole number >= 0")
-        return int(value)
-    if name == "error_rate":
-        if isinstance(value, bool) or not 0 <= float(value) <= 1:
-            raise ValueError("error_rate must be between 0 and 1")
-        return float(value)
-    if name == "outage":
-        if not isinstance(value, bool):
-            raise ValueError("outage must be true or false")
-        return value
-    if name in ("fail_next", "seed"):
-        if isinstance(value, bool) or int(value) < 0:
-            raise ValueError(f"{name} must be a whole number >= 0")
-        return int(value)
-    if name == "today":
-        return None if value is None else date.fromisoformat(value).isoformat()
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"{name} must be a string or null")
-    return value or None
 
 
 def changed_person(record, changes, today, serial):
@@ -511,32 +428,11 @@ def create_app(settings=None):
     app = Flask(__name__)
     sim = Simulation(settings or Settings())
     app.extensions["vcdb_simulation"] = sim
-
-    @app.errorhandler(InvalidInput)
-    def invalid_input(exc):
-        return error(400, exc.error, exc.message)
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc):
-        return error(exc.code, "http_error", exc.name)
-
-    @app.before_request
-    def simulate_conditions():
-        if not request.path.startswith("/api/"):
-            return None
-        failure = sim.admit(request.endpoint or "unknown")
-        if failure == "outage":
-            return error(503, "service_unavailable", "the service is down")
-        if failure:
-            return error(503, "service_unavailable", "temporary failure")
-        token = sim.settings.required_token
-        if token and request.headers.get("Authorization") != f"Bearer {token}":
-            return error(401, "unauthorized", "a valid bearer token is required")
-        return None
+    conditions.install(app, sim, "vcdb")
 
     @app.post("/api/v1/eligibility")
     def eligibility():
-        body = _json_body()
+        body = json_body()
         ssin = _ssin_from(body)
         since = body.get("since")
         since = None if since is None else _moment(since, "since")
@@ -555,7 +451,7 @@ def create_app(settings=None):
 
     @app.post("/api/v1/codes/lookup")
     def lookup_code():
-        code = normalise_code(_json_body().get("vaccination_code"))
+        code = normalise_code(json_body().get("vaccination_code"))
         if code is None:
             return error(400, "invalid_code", "this is not a vaccination code")
 
@@ -571,7 +467,7 @@ def create_app(settings=None):
 
     @app.post("/api/v1/invitations")
     def mark_invited():
-        body = _json_body()
+        body = json_body()
         ssin = _ssin_from(body)
         invited_at = _moment(body.get("invited_at"), "invited_at")
         day = _date(body.get("date"), "date")
@@ -596,22 +492,9 @@ def create_app(settings=None):
         sim.store(ssin, record)
         return jsonify(record)
 
-    @app.get("/_sim/health")
-    def health():
-        return jsonify(status="ok", service="vcdb")
-
-    @app.get("/_sim/config")
-    def show_config():
-        return jsonify(asdict(sim.settings))
-
-    @app.post("/_sim/config")
-    def change_config():
-        sim.configure(_json_body())
-        return jsonify(asdict(sim.settings))
-
     @app.post("/_sim/person")
     def change_person():
-        body = dict(_json_body())
+        body = dict(json_body())
         ssin = _ssin_from(body)
         del body["ssin"]
         if body.get("status") == UNKNOWN:
@@ -625,84 +508,28 @@ def create_app(settings=None):
         sim.store(ssin, record)
         return jsonify(record)
 
-    @app.post("/_sim/reset")
-    def reset():
-        sim.reset()
-        return jsonify(asdict(sim.settings))
-
-    @app.get("/_sim/stats")
-    def stats():
-        with sim.lock:
-            return jsonify(dict(sim.stats))
-
     return app
 
 
-def _env_flag(name):
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
-
-
 def parse_args(argv=None):
-    env = os.environ
     parser = argparse.ArgumentParser(
         prog="python -m simulators.vcdb",
         description="Simulator of the vaccination code database.",
     )
-    parser.add_argument("--host", default=env.get("VCDB_SIM_HOST", "127.0.0.1"))
-    parser.add_argument(
-        "--port", type=int, default=int(env.get("VCDB_SIM_PORT", "5101"))
-    )
-    parser.add_argument(
-        "--latency-ms",
-        type=int,
-        default=int(env.get("VCDB_SIM_LATENCY_MS", "0")),
-        help="delay every API answer by this many milliseconds",
-    )
-    parser.add_argument(
-        "--error-rate",
-        type=float,
-        default=float(env.get("VCDB_SIM_ERROR_RATE", "0")),
-        help="share of API requests answered 503, 0 to 1",
-    )
-    parser.add_argument(
-        "--outage",
-        action="store_true",
-        default=_env_flag("VCDB_SIM_OUTAGE"),
-        help="answer every API request 503",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=int(env.get("VCDB_SIM_SEED", "1")),
-        help="seed of the RNG behind --error-rate",
-    )
+    conditions.add_arguments(parser, "VCDB_SIM", 5101)
     parser.add_argument(
         "--today",
-        default=env.get("VCDB_SIM_TODAY") or None,
+        default=os.environ.get("VCDB_SIM_TODAY") or None,
         help="date (YYYY-MM-DD) that derived dates count from; default: real date",
-    )
-    parser.add_argument(
-        "--token",
-        default=env.get("VCDB_SIM_TOKEN") or None,
-        help="require this bearer token on API requests",
     )
     return parser.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
-    given = {
-        "latency_ms": args.latency_ms,
-        "error_rate": args.error_rate,
-        "outage": args.outage,
-        "seed": args.seed,
-        "today": args.today,
-        "required_token": args.token,
-    }
-    try:
-        settings = Settings(**{name: _setting(name, v) for name, v in given.items()})
-    except ValueError as exc:
-        raise SystemExit(f"simulators.vcdb: {exc}") from exc
+    settings = conditions.settings_from(
+        args, Settings, _setting, "simulators.vcdb", today=args.today
+    )
     serve(create_app(settings), args.host, args.port)
 
 
