@@ -262,6 +262,8 @@ class CompanionForm(RegistrationForm):
             field.clean = availability.parse_availability(
                 field.data or [], self.now, exactly_one=True
             )
+            if self.booking is not None:
+                situations.check_companion_slot(self.booking, field.clean)
         except DomainError as exc:
             raise ValidationError(str(exc.message)) from exc
 

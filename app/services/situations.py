@@ -40,6 +40,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.adapters import vcdb
 from app.extensions import db
+from app.formats import format_day
 from app.models import Centre, Eligibility, EntryKind, Submission
 from app.services import availability, entries, outbox
 from app.services.entries import PersonData
@@ -303,6 +304,20 @@ def look_up_companion_code(service, code):
     )
 
 
+def check_companion_slot(booking, slots):
+    """A companion comes at the appointment: the one slot chosen must be the
+    booking's day and day part. Raises DomainError(field "availability")."""
+    if [(day, part.name) for day, part in slots] != [(booking.day, booking.part.name)]:
+        raise DomainError(
+            _l(
+                "Choose the day part of the appointment: %(day)s, %(part)s.",
+                day=format_day(booking.day),
+                part=booking.part.label,
+            ),
+            "availability",
+        )
+
+
 def register_companion(data, registered_by_id=None, now=None):
     """Record a companion; return the Submission (uncommitted).
 
@@ -319,8 +334,8 @@ def register_companion(data, registered_by_id=None, now=None):
         raise DomainError(
             _l("Choose exactly one day and one day part."), "availability"
         )
-    # Limitation: the day part need not be the booking's (the form suggests
-    # it), and the code is not looked up again before an invitation.
+    # Limitation: the code is not looked up again before an invitation; a
+    # booking moved or cancelled since is not noticed.
     data.kind = EntryKind.COMPANION
     return entries.register(data, now=now, registered_by_id=registered_by_id)
 

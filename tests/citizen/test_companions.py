@@ -174,6 +174,38 @@ def test_a_second_day_part_is_refused(client, app_ctx, vcdb, lang, message):
     assert count(Entry) == 0
 
 
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("nl", "Kies het dagdeel van de afspraak: {day}, Namiddag."),
+        (
+            "fr",
+            "Choisissez le moment de la journée du rendez-vous : {day}, Après-midi.",
+        ),
+        ("de", "Wählen Sie die Tageszeit des Termins: {day}, Nachmittag."),
+    ],
+)
+def test_a_day_part_other_than_the_appointment_is_refused(
+    app, client, app_ctx, vcdb, lang, message
+):
+    from flask_babel import force_locale
+
+    from app.formats import format_day
+
+    # The appointment is in the afternoon; the evening of that day is not it.
+    evening = f"{booking_day().isoformat()}:evening"
+    response = client.post(
+        f"/{lang}/register/companion", data=companion_form(availability=[evening])
+    )
+    with app.test_request_context(), force_locale(lang):
+        day = format_day(booking_day())
+
+    assert response.status_code == 422
+    error = soup(response).find(id="availability-error").get_text()
+    assert message.format(day=day) in error
+    assert count(Entry) == 0 and count(Submission) == 0
+
+
 def test_no_day_part_is_refused_too(client, app_ctx, vcdb):
     response = client.post(
         "/nl/register/companion", data=companion_form(availability=[])
