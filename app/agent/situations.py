@@ -1,13 +1,11 @@
 """Agent pages for situations c, d and e: a group, a companion, other people.
 
 The forms, their row buttons and their htmx fragments are those of the
-public pages (app/citizen/situation_forms.py, app/citizen/situations.py);
+public pages (app/citizen/situation_forms.py, app/citizen/situation_steps.py);
 the registration goes through app.services.agents, which records the agent
 as `registered_by_id` and in the audit trail. Their partials call the
 citizen fragment endpoints in the agent's language (on_behalf).
 """
-
-from datetime import UTC, datetime
 
 from flask import redirect, request, url_for
 from flask_login import current_user
@@ -16,23 +14,20 @@ from app import i18n, security
 from app.agent.views import bp, remember
 from app.auth.access import role_required
 from app.citizen import calendar
-from app.citizen import situations as public_pages
+from app.citizen import situation_steps as steps
 from app.citizen.situation_forms import (
     CompanionForm,
     GroupForm,
     ThirdPartyForm,
     error_items,
 )
+from app.citizen.situation_steps import now as _now
 from app.citizen.views import centre_context
 from app.doctor import on_behalf
 from app.extensions import db
 from app.models import Role
 from app.rendering import render
-from app.services import agents, availability
-
-
-def _now():
-    return datetime.now(UTC)
+from app.services import agents
 
 
 def _start_checks(submissions):
@@ -59,16 +54,14 @@ def group_form():
 @bp.post("/register/group")
 @role_required(Role.AGENT)
 def register_group():
-    # Limitation: the row buttons and calendar buttons use the public page's
-    # helpers, which are private to app/citizen/situations.py.
-    edited = public_pages._edit_rows(GroupForm, "members")
+    edited = steps.row_button(GroupForm, "members")
     if edited is not None:
         return _render("agent/group.html", *edited)
-    form = public_pages._convenience(GroupForm, "members")
+    form = steps.convenience(GroupForm, "members")
     if form is not None:
         return _render("agent/group.html", form)
 
-    rows = public_pages._rows(request.form, "members")
+    rows = steps.posted_rows("members")
     form = GroupForm(formdata=rows, now=_now())
     if not form.validate():
         return _render("agent/group.html", form, 422)
@@ -102,12 +95,12 @@ def register_companion():
     form = CompanionForm(now=_now())
     if "show_centres" in request.form:
         return _render_companion(form)
-    public_pages._look_up_code(form)
+    steps.look_up_code(form)
     if "check_code" in request.form:
-        return _checked_code(form)
+        return _render_companion(form, steps.checked_code(form))
 
     if not form.validate():
-        return _render_companion(form, public_pages._code_status(form))
+        return _render_companion(form, steps.code_status(form))
     security.limit_national_numbers([form.ssin.clean])
     submission = agents.register_companion(current_user.id, form.companion_data())
     db.session.commit()
@@ -116,17 +109,6 @@ def register_companion():
     return redirect(
         url_for("agent.entry", entry_id=submission.entry_id, done=done), 303
     )
-
-
-def _checked_code(form):
-    """After "check the code": the booking shown, its day part ticked."""
-    if form.code_problem is not None:
-        form.companion_code.errors = [str(form.code_problem.message)]
-        return _render_companion(form, public_pages._code_status(form))
-    booking = form.booking
-    if availability.is_selectable(booking.day, booking.part, _now()):
-        form.availability.data = [booking.slot]
-    return _render_companion(form)
 
 
 def _render_companion(form, status=200):
@@ -147,14 +129,14 @@ def third_party_form():
 @bp.post("/register/others")
 @role_required(Role.AGENT)
 def register_third_parties():
-    edited = public_pages._edit_rows(ThirdPartyForm, "people")
+    edited = steps.row_button(ThirdPartyForm, "people")
     if edited is not None:
         return _render_others(*edited)
-    form = public_pages._convenience(ThirdPartyForm, "people")
+    form = steps.convenience(ThirdPartyForm, "people")
     if form is not None:
         return _render_others(form)
 
-    rows = public_pages._rows(request.form, "people")
+    rows = steps.posted_rows("people")
     form = ThirdPartyForm(formdata=rows, now=_now())
     if not form.validate():
         return _render_others(form, 422)
@@ -171,8 +153,7 @@ def register_third_parties():
 
 
 def _render_others(form, status=200):
-    first = form.people.entries[0].form.postcode.data if form.people.entries else ""
-    postcode = public_pages._postcode_of(first) or ""
+    postcode = steps.first_postcode(form)
     return _render("agent/third_party.html", form, status, postcode=postcode)
 
 
