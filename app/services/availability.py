@@ -120,7 +120,7 @@ def parse_availability(values, now=None, exactly_one=False):
         slots.add(slot)
     if not slots:
         raise DomainError(
-            _l("Choose at least one day part when you can come."), "availability"
+            _l("Choose at least one day part."), "availability"
         )
     if exactly_one and len(slots) != 1:
         raise DomainError(

@@ -21,7 +21,7 @@ def normalise_ssin(raw):
     """Any common spelling of an INSZ/NISS or BIS number -> its 11 digits."""
     text = _SEPARATORS.sub("", raw or "")
     if not text:
-        raise DomainError(_l("Enter your national number."), "ssin")
+        raise DomainError(_l("Enter the national number."), "ssin")
     if not text.isdigit() or len(text) != 11:
         raise DomainError(
             _l("A national number has 11 digits, for example 85.07.30-033.28."),
@@ -61,26 +61,37 @@ def normalise_name(raw, field):
     text = unicodedata.normalize("NFC", " ".join((raw or "").split()))
     if not text:
         message = (
-            _l("Enter your last name.")
+            _l("Enter the last name.")
             if field == "last_name"
-            else _l("Enter your first name.")
+            else _l("Enter the first name.")
         )
         raise DomainError(message, field)
+    # The error summary lists both names' errors: each message names its field.
     if len(text) > 100:
-        raise DomainError(_l("Use at most 100 characters."), field)
+        message = (
+            _l("The last name can have at most 100 characters.")
+            if field == "last_name"
+            else _l("The first name can have at most 100 characters.")
+        )
+        raise DomainError(message, field)
     if any(
         unicodedata.category(c)[0] in "CS" and c not in "'’" for c in text
     ) or not any(c.isalpha() for c in text):
-        raise DomainError(
-            _l("Use letters, spaces, hyphens and apostrophes only."), field
+        message = (
+            _l("Write the last name with letters, spaces, hyphens and apostrophes.")
+            if field == "last_name"
+            else _l(
+                "Write the first name with letters, spaces, hyphens and apostrophes."
+            )
         )
+        raise DomainError(message, field)
     return text
 
 
 def normalise_email(raw):
     text = (raw or "").strip()
     if not text:
-        raise DomainError(_l("Enter your e-mail address."), "email")
+        raise DomainError(_l("Enter the e-mail address."), "email")
     if len(text) > 254:
         raise DomainError(_l("This e-mail address is too long."), "email")
     try:
@@ -96,7 +107,7 @@ def normalise_mobile(raw):
     """A Belgian mobile number in any usual spelling -> E.164 (+32470123456)."""
     text = (raw or "").strip()
     if not text:
-        raise DomainError(_l("Enter your mobile number."), "mobile")
+        raise DomainError(_l("Enter the mobile number."), "mobile")
     if len(text) > 30:
         raise DomainError(
             _l("Enter a Belgian mobile number, for example 0470 12 34 56."), "mobile"

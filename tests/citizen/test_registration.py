@@ -298,14 +298,14 @@ def test_registering_again_never_duplicates_and_needs_confirmation(
     ("lang", "field", "value", "message"),
     [
         ("nl", "ssin", "12345678901", "Dit rijksregisternummer is niet geldig"),
-        ("fr", "ssin", "", "Indiquez votre numéro de registre national"),
+        ("fr", "ssin", "", "Indiquez le numéro de registre national"),
         ("de", "mobile", "02 123 45 67", "Geben Sie eine belgische Handynummer"),
         ("nl", "email", "maria@", "Vul een e-mailadres in"),
         ("fr", "postcode", "9999", "Nous ne connaissons pas ce code postal"),
         ("de", "centres", [], "Wählen Sie mindestens ein Impfzentrum"),
         ("nl", "availability", [], "Kies minstens één dagdeel"),
         ("nl", "availability", ["2020-01-01:morning"], "U kunt enkel dagdelen kiezen"),
-        ("fr", "last_name", "", "Indiquez votre nom"),
+        ("fr", "last_name", "", "Indiquez le nom"),
         ("nl", "language", "en", "Kies een taal"),
     ],
 )

@@ -224,7 +224,7 @@ def test_the_registrants_address_is_required(client, app_ctx):
 
     assert response.status_code == 422
     assert (
-        "Vul uw e-mailadres in."
+        "Vul het e-mailadres in."
         in soup(response).find(id="registrant_email-error").get_text()
     )
 

@@ -288,8 +288,8 @@ def test_a_full_moment_is_refused(client, make_moment, app_ctx, lang, text, full
     ("lang", "field", "value", "message"),
     [
         ("nl", "ssin", "12345678901", "Dit rijksregisternummer is niet geldig."),
-        ("fr", "ssin", "", "Indiquez votre numéro de registre national."),
-        ("de", "last_name", "", "Geben Sie Ihren Nachnamen ein."),
+        ("fr", "ssin", "", "Indiquez le numéro de registre national."),
+        ("de", "last_name", "", "Geben Sie den Nachnamen ein."),
         ("nl", "email", "maria@", "Vul een e-mailadres in zoals naam@voorbeeld.be."),
         ("fr", "mobile", "02 123 45 67", "Indiquez un numéro de GSM belge"),
         ("de", "postcode", "99", "Geben Sie eine belgische Postleitzahl"),

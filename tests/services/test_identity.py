@@ -45,7 +45,7 @@ def test_bis_numbers_recent_births_and_unknown_dates_are_valid(number, expected)
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("", "Enter your national number."),
+        ("", "Enter the national number."),
         ("8507300332", "A national number has 11 digits"),
         ("850730033289", "A national number has 11 digits"),
         ("85O73003328", "A national number has 11 digits"),
@@ -141,3 +141,35 @@ def test_names_keep_their_spelling(typed, expected):
 def test_bad_names_are_refused(typed):
     with pytest.raises(DomainError):
         identity.normalise_name(typed, "first_name")
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("last_name", "", "Enter the last name."),
+        ("first_name", "  ", "Enter the first name."),
+        ("last_name", "a" * 101, "The last name can have at most 100 characters."),
+        ("first_name", "é" * 101, "The first name can have at most 100 characters."),
+        (
+            "last_name",
+            "<b>",
+            "Write the last name with letters, spaces, hyphens and apostrophes.",
+        ),
+        (
+            "first_name",
+            "12",
+            "Write the first name with letters, spaces, hyphens and apostrophes.",
+        ),
+    ],
+)
+def test_name_errors_say_which_name(field, typed, message):
+    """Both names' errors stand together in the error summary."""
+    with pytest.raises(DomainError) as info:
+        identity.normalise_name(typed, field)
+
+    assert info.value.field == field
+    assert str(info.value.message) == message
+
+
+def test_a_name_of_exactly_100_characters_is_kept():
+    assert identity.normalise_name("a" * 100, "last_name") == "a" * 100
