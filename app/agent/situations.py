@@ -159,6 +159,7 @@ def _render_others(form, status=200):
 
 def _render(template, form, status=200, postcode=None, **extra):
     on_behalf.use_citizen_fragments()
+    on_behalf.reword(form)
     return render(
         template,
         status=status,

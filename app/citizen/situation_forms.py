@@ -156,7 +156,7 @@ class ThirdPartyRow(Form):
     )
     email = StringField(
         _l("This person's e-mail address"),
-        description=_l("Their confirmation and invitations go here, not to you."),
+        description=_l("Their confirmation and invitations go to this address."),
         filters=[_text],
         validators=[
             _required(_l("Enter this person's e-mail address.")),

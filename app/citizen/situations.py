@@ -70,6 +70,7 @@ def register_group():
 @bp.post("/register/group/members")
 def group_members():
     """htmx: the member rows with one added or removed."""
+    i18n.speak_of_someone_else_if_asked()
     form, status = steps.row_button(GroupForm, "members") or (
         GroupForm(formdata=steps.posted_rows("members", drop=False), now=_now()),
         200,

@@ -10,6 +10,7 @@ from wtforms import RadioField, ValidationError
 from wtforms.fields.choices import SelectChoice
 
 from app.citizen.forms import RegistrationForm
+from app.doctor.on_behalf import reword
 from app.services import doctors
 from app.services.entries import PersonData, RegistrationData
 
@@ -24,12 +25,7 @@ class OnBehalfForm(RegistrationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.ssin.description = _l("On the identity card, or a BIS number: 11 digits.")
-        self.email.description = _l(
-            "We send the confirmation and the personal link to this address."
-        )
-        self.language.label.text = _l("Language of the messages")
-        self.availability.label.text = _l("When can the person come?")
+        reword(self)
 
     def registration_data(self):
         return RegistrationData(

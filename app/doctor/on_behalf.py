@@ -9,10 +9,38 @@ staff page, which applies them with `apply_convenience()`.
 """
 
 from flask import g, request
+from flask_babel import lazy_gettext as _l
 
 from app import i18n
 from app.citizen import calendar
 from app.citizen.views import centre_context
+
+
+def reword(form):
+    """The public forms speak to the person registering themselves; on a
+    staff page their hints and labels speak of the person registered (and,
+    on the contact centre's pages, of the caller)."""
+    if "ssin" in form:
+        form.ssin.description = _l("On the identity card, or a BIS number: 11 digits.")
+    if "email" in form:
+        form.email.description = _l(
+            "We send the confirmation and the personal link to this address."
+        )
+    if "language" in form:
+        form.language.label.text = _l("Language of the messages")
+    if "availability" in form:
+        form.availability.label.text = _l("When can the person come?")
+    if "companion_code" in form:
+        form.companion_code.label.text = _l(
+            "Vaccination code of the person the caller comes along with"
+        )
+    if "registrant_email" in form:
+        form.registrant_email.label.text = _l("The caller's e-mail address")
+        form.registrant_email.description = _l(
+            "We send the caller one confirmation of whom they registered, and "
+            "do not keep the address."
+        )
+    return form
 
 
 def use_citizen_fragments():

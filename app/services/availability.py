@@ -119,9 +119,7 @@ def parse_availability(values, now=None, exactly_one=False):
             )
         slots.add(slot)
     if not slots:
-        raise DomainError(
-            _l("Choose at least one day part."), "availability"
-        )
+        raise DomainError(_l("Choose at least one day part."), "availability")
     if exactly_one and len(slots) != 1:
         raise DomainError(
             _l("Choose exactly one day and one day part."), "availability"

@@ -52,7 +52,7 @@ MAX_GROUP_SIZE = 4
 MAX_THIRD_PARTIES = 5
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _CODE_SEPARATORS = re.compile(r"[\s\-.]+")
-GROUP_TOO_BIG = _l("A group has at most 4 people, you included.")
+GROUP_TOO_BIG = _l("A group has at most 4 people, the responsible included.")
 TOO_MANY_PEOPLE = _l("Register from 1 to 5 people at a time.")
 # The person waits for the code check: no retries, a few seconds at most.
 CODE_CHECK_TIMEOUTS = (2.0, 3.0)
@@ -104,7 +104,10 @@ def check_group_size(count):
         raise DomainError(GROUP_TOO_BIG, "members")
     if count < 2:
         raise DomainError(
-            _l("Add at least one other person, or register on your own."),
+            _l(
+                "Add at least one other person: one person alone uses the "
+                "ordinary registration."
+            ),
             "members",
         )
 
@@ -232,7 +235,7 @@ def normalise_vaccination_code(raw):
     text = _CODE_SEPARATORS.sub("", raw or "").upper()
     if not text:
         raise DomainError(
-            _l("Enter the vaccination code of the person you come along with."),
+            _l("Enter the vaccination code of the person accompanied."),
             "companion_code",
         )
     if len(text) != 16 or any(c not in CODE_ALPHABET for c in text):
@@ -327,7 +330,7 @@ def register_companion(data, registered_by_id=None, now=None):
     """
     if not data.companion_code:
         raise DomainError(
-            _l("Enter the vaccination code of the person you come along with."),
+            _l("Enter the vaccination code of the person accompanied."),
             "companion_code",
         )
     if len(data.slots) != 1:

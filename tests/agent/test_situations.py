@@ -14,16 +14,19 @@ from tests.doctor.conftest import logged_in, soup
 TEXTS = {
     "nl": {
         "group": "Een groep inschrijven",
+        "besides the caller": "Tot 3 personen naast de beller.",
         "others done": "De personen zijn ingeschreven.",
         "found": "We hebben de afspraak gevonden",
     },
     "fr": {
         "group": "Inscrire un groupe",
+        "besides the caller": "Jusqu’à 3 personnes en plus de l’appelant.",
         "others done": "Les personnes ont été inscrites.",
         "found": "Nous avons trouvé le rendez-vous",
     },
     "de": {
         "group": "Eine Gruppe anmelden",
+        "besides the caller": "Bis zu 3 Personen außer dem Anrufer.",
         "others done": "Die Personen sind angemeldet.",
         "found": "Wir haben den Termin gefunden",
     },
@@ -63,7 +66,14 @@ def test_an_agent_registers_a_group(app, client, agent, lang):
     assert page.h1.get_text(strip=True) == TEXTS[lang]["group"]
     form = page.find("form", action="/agent/register/group")
     add = form.find("button", attrs={"name": "add_member"})
-    assert add["hx-post"] == f"/{lang}/register/group/members"
+    # The rows fragment keeps speaking of the caller once swapped in.
+    assert add["hx-post"] == f"/{lang}/register/group/members?who=other"
+    rows = client.post(
+        add["hx-post"],
+        data={"add_member": "1", "members-0-ssin": ""},
+        headers={"HX-Request": "true"},
+    )
+    assert TEXTS[lang]["besides the caller"] in soup(rows).get_text()
     response = client.post(
         "/agent/register/group", data=group_form(members=(JAN, PIET))
     )
@@ -214,6 +224,11 @@ def test_the_agent_pages_are_the_citizen_forms_worded_for_a_caller(
         for i in form.select("input[type=text], input[type=email], input[type=tel]")
     }
     assert tokens == {"off"}
+    # Labels and hints speak of the caller and the people registered, never
+    # to "you" (u, uw, uzelf in Dutch) as the citizen's page does.
+    words = " ".join(e.get_text(" ") for e in form.select("label, .hint")).split()
+    found = [w for w in words if w in {"u", "uw", "uzelf", "U", "Uw"}]
+    assert not found, " ".join(words)
     citizen_tokens = {
         i.get("autocomplete") for i in citizen.select("form.registration input")
     }

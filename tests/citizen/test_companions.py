@@ -134,7 +134,7 @@ def test_a_companion_is_an_entry_that_ranks_first(client, app_ctx, vcdb):
         ("fr", UNBOOKED_CODE, "Ce code de vaccination n’a pas de rendez-vous."),
         ("de", UNBOOKED_CODE, "Für diesen Impfcode ist kein Termin gebucht."),
         ("nl", "12345", "Een vaccinatiecode telt 16 letters en cijfers"),
-        ("de", "", "Geben Sie den Impfcode der Person ein"),
+        ("de", "", "Geben Sie den Impfcode der begleiteten Person ein."),
     ],
 )
 def test_a_wrong_or_unbooked_code_is_refused(

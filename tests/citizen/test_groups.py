@@ -183,9 +183,13 @@ def test_htmx_add_and_remove_answer_only_the_member_rows(client, app_ctx):
 @pytest.mark.parametrize(
     ("lang", "message"),
     [
-        ("nl", "Een groep telt hoogstens 4 personen, uzelf inbegrepen."),
-        ("fr", "Un groupe compte au maximum 4 personnes, vous compris."),
-        ("de", "Eine Gruppe hat höchstens 4 Personen, Sie selbst eingeschlossen."),
+        ("nl", "Een groep telt hoogstens 4 personen, de verantwoordelijke inbegrepen."),
+        ("fr", "Un groupe compte au maximum 4 personnes, le responsable compris."),
+        (
+            "de",
+            "Eine Gruppe hat höchstens 4 Personen, "
+            "die verantwortliche Person eingeschlossen.",
+        ),
     ],
 )
 def test_a_fifth_member_is_refused(client, app_ctx, lang, message):

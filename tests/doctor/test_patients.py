@@ -24,7 +24,7 @@ from tests.factories import make_ssin
 TEXTS = {
     "nl": {
         "title": "Een patiënt inschrijven",
-        "calendar hint": "waarop de persoon op korte termijn",
+        "calendar hint": "aan die op korte termijn zou passen",
         "recipient": "Wie krijgt de uitnodiging?",
         "received": "De inschrijving is ontvangen.",
         "active": "Op de reservelijst",
@@ -37,7 +37,7 @@ TEXTS = {
     },
     "fr": {
         "title": "Inscrire un patient",
-        "calendar hint": "où la personne pourrait venir",
+        "calendar hint": "soir qui conviendrait à bref délai",
         "recipient": "Qui reçoit l’invitation ?",
         "received": "L’inscription a été reçue.",
         "active": "Sur la liste de réserve",
@@ -50,7 +50,7 @@ TEXTS = {
     },
     "de": {
         "title": "Einen Patienten anmelden",
-        "calendar hint": "an dem die Person kurzfristig",
+        "calendar hint": "der kurzfristig passen würde",
         "recipient": "Wer erhält die Einladung?",
         "received": "Die Anmeldung ist eingegangen.",
         "active": "Auf der Reserveliste",
@@ -162,7 +162,7 @@ def test_the_citizen_fragments_answer_for_the_doctor_page(client, doctor):
     ticked = [i["value"] for i in soup(calendar).find_all("input", checked=True)]
     assert ticked == [f"{day}:morning", f"{day}:afternoon", f"{day}:evening"]
     # The fragments keep speaking of the patient once swapped in.
-    assert "Choisissez un ou plusieurs centres où la personne peut se rendre" in (
+    assert "Choisissez un ou plusieurs centres accessibles à bref délai" in (
         soup(centres).get_text()
     )
     assert (
@@ -170,7 +170,7 @@ def test_the_citizen_fragments_answer_for_the_doctor_page(client, doctor):
         .find(id="availability-hint")
         .get_text(strip=True)
         .startswith(
-            "Cochez chaque matin, après-midi et soir où la personne pourrait venir"
+            "Cochez chaque matin, après-midi et soir qui conviendrait à bref délai"
         )
     )
     assert (
