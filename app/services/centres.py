@@ -8,9 +8,11 @@ stops the import with a message naming the file and the line.
 import csv
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
@@ -301,9 +303,34 @@ def active_centres():
     ).all()
 
 
+# The provinces as the data names them (in Dutch), and Brussels, which has
+# none, in the reader's language.
+AREA_LABELS = {
+    "Antwerpen": _l("Antwerp"),
+    "Henegouwen": _l("Hainaut"),
+    "Limburg": _l("Limburg"),
+    "Luik": _l("Liège"),
+    "Luxemburg": _l("Luxembourg"),
+    "Namen": _l("Namur"),
+    "Oost-Vlaanderen": _l("East Flanders"),
+    "Vlaams-Brabant": _l("Flemish Brabant"),
+    "Waals-Brabant": _l("Walloon Brabant"),
+    "West-Vlaanderen": _l("West Flanders"),
+    "Brussels": _l("Brussels"),
+}
+
+
 def group_by_province(centres):
-    """[(province or region, [centres])], sorted, for long pick lists."""
+    """[(province or region, [centres])] for long pick lists, named and
+    sorted in the reader's language."""
     groups = {}
     for centre in centres:
-        groups.setdefault(centre.province or centre.region, []).append(centre)
-    return sorted(groups.items())
+        area = centre.province or centre.region
+        groups.setdefault(str(AREA_LABELS.get(area, area)), []).append(centre)
+    return sorted(groups.items(), key=lambda group: _sort_key(group[0]))
+
+
+def _sort_key(name):
+    """Alphabetical as people read it: Liège before Limbourg."""
+    letters = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in letters if not unicodedata.combining(c))

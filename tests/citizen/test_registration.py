@@ -453,3 +453,39 @@ def test_the_citizen_form_and_its_fragments_speak_to_the_person(client):
     assert "Vul uw postcode in, dan ziet u eerst de centra in uw buurt." in (
         soup(centres).get_text()
     )
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "nl",
+            ["Antwerpen", "Brussel", "Henegouwen", "Limburg", "Luik", "Luxemburg"],
+        ),
+        (
+            "fr",
+            [
+                "Anvers",
+                "Brabant flamand",
+                "Brabant wallon",
+                "Bruxelles",
+                "Flandre occidentale",
+                "Flandre orientale",
+                "Hainaut",
+                "Liège",
+                "Limbourg",
+                "Luxembourg",
+                "Namur",
+            ],
+        ),
+        ("de", ["Antwerpen", "Brüssel", "Flämisch-Brabant", "Hennegau"]),
+    ],
+)
+def test_other_centres_are_grouped_under_province_names_in_the_page_language(
+    client, lang, expected
+):
+    page = soup(client.get(f"/{lang}/register"))
+
+    headings = [h.get_text(strip=True) for h in page.select("#centres h3.group-title")]
+    assert headings[: len(expected)] == expected
+    assert len(headings) == 11  # ten provinces and Brussels
