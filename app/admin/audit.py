@@ -2,12 +2,15 @@
 
 from flask import request
 
+from app.admin import audit_labels
 from app.admin.forms import AuditForm
 from app.admin.views import bp
 from app.auth.access import role_required
 from app.models import Role
 from app.rendering import render
 from app.services import reports
+
+LABELS = {"action_labels": audit_labels.ACTIONS, "role_labels": audit_labels.ROLES}
 
 
 @bp.get("/audit")
@@ -17,7 +20,7 @@ def audit_trail():
     page = request.args.get("page", "1")
 
     if not form.validate():
-        return render("admin/audit.html", form=form, result=None, status=422)
+        return render("admin/audit.html", form=form, result=None, status=422, **LABELS)
 
     result = reports.audit_events(
         entry_id=form.entry.data,
@@ -26,7 +29,13 @@ def audit_trail():
         last=form.date_to.data,
         page=int(page) if page.isdigit() else 1,
     )
-    return render("admin/audit.html", form=form, result=result, filters=_filters(form))
+    return render(
+        "admin/audit.html",
+        form=form,
+        result=result,
+        filters=_filters(form),
+        **LABELS,
+    )
 
 
 def _filters(form):

@@ -59,8 +59,8 @@ def test_newest_first_fifty_per_page(login, events):
     assert rows(first)[0][0] != rows(first)[1][0]
     assert rows(first)[0][1:] == [
         f"agent@lmb.test (#{events['agent']})",
-        "agent",
-        "entry_read",
+        "Medewerker van het contactcenter",
+        "Opende een inschrijving",
         "7",
         "",
     ]
@@ -72,10 +72,42 @@ def test_newest_first_fifty_per_page(login, events):
     about_entries = [row for row in rows(everything) if row[4] != "–"]
     assert about_entries[0][1:] == [
         f"doctor@lmb.test (#{events['doctor']})",
-        "doctor",
-        "entry_changed",
+        "Arts",
+        "Wijzigde een inschrijving",
         "8",
         "email,mobile",
+    ]
+
+
+def test_codes_are_shown_in_words_and_unknown_ones_as_stored(app, login):
+    with app.app_context():
+        db.session.add_all(
+            [
+                AuditEvent(
+                    at=datetime(2021, 4, 6, 8, 0, tzinfo=UTC),
+                    actor_role="system",
+                    action="entry_erased",
+                    entry_id=9,
+                    detail="lapsed",
+                ),
+                AuditEvent(
+                    at=datetime(2021, 4, 6, 9, 0, tzinfo=UTC),
+                    actor_role="citizen",
+                    action="some_future_action",
+                    entry_id=9,
+                ),
+            ]
+        )
+        db.session.commit()
+        db.session.remove()
+    client = login(OPERATOR)
+    client.get("/staff/language/fr")
+
+    shown = rows(page(client.get("/admin/audit", query_string={"entry": 9})))
+
+    assert [row[2:4] for row in shown] == [
+        ["La personne elle-même", "some_future_action"],
+        ["Tâche planifiée", "A effacé une inscription"],
     ]
 
 
