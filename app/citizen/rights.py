@@ -9,7 +9,7 @@ import logging
 
 from flask import abort, make_response, redirect, request, url_for
 
-from app import links, rights_notices
+from app import i18n, links, rights_notices
 from app.citizen.rights_forms import CorrectionForm
 from app.citizen.views import bp, public_form_limit
 from app.extensions import db, limiter
@@ -45,7 +45,7 @@ def my_data(token):
             data=data,
             entry_labels=rights.ENTRY_FIELDS,
             person_labels=rights.PERSON_FIELDS,
-            value_labels=rights.VALUE_LABELS,
+            value_labels={**rights.VALUE_LABELS, "language": i18n.LANGUAGE_NAMES},
             moment_fields=rights.MOMENT_FIELDS,
             date_fields=rights.DATE_FIELDS,
             notice=request.args.get("done"),

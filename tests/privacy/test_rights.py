@@ -68,6 +68,7 @@ def test_the_page_writes_days_and_times_as_people_read_them(client, app_ctx, vcd
     text = page_text(client.get(personal_path(entry) + "/data"))
 
     assert "5 januari 2026 10:05" in text
+    assert "Taal van onze berichten Nederlands" in " ".join(text.split())
     assert f"{weekday}: voormiddag, avond" in text
     assert ":morning" not in text and ":evening" not in text
     assert "UTC" not in text
