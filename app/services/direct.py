@@ -408,9 +408,12 @@ def refuse_claim(claim, reason, now):
         claim.entry.size = 0
     person = claim.person
     if person is not None:
+        # A number already on the reserve list is told at the address and in
+        # the language it registered with, whatever the claim's page was in.
+        own = claim.entry_id is not None or person.entry is None
         outbox.queue_email(
             to=person.email,
-            language=claim.language,
+            language=claim.language if own else person.entry.language,
             purpose="direct_refused",
             template="direct_refused",
             subject=_l("We could not give you the vaccination moment"),

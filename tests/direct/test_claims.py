@@ -336,6 +336,9 @@ def test_a_number_already_on_the_list_is_refused_without_telling_the_page(
         select(OutboxMessage).filter_by(purpose="direct_refused")
     )
     assert message.recipient == "maria.peeters@example.be"  # the registered one
+    # ...in the language it registered with (Dutch), not the claim's French.
+    assert message.language == "nl"
+    assert message.subject == "We konden u het vaccinatiemoment niet geven"
     assert (
         "Nous n’avons pas pu vous donner ce moment"
         in soup(client.get(location)).find(id="status").get_text()
