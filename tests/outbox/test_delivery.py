@@ -23,10 +23,11 @@ EXPECTED = {
         "Dit is een testbericht. Als u het kunt lezen, komen e-mails van de "
         "reservelijst vaccinatie bij u aan.\n"
         "\n"
+        "Uw inschrijving wijzigen of intrekken: https://lmb.example.be/nl/me/abc\n"
+        "\n"
         "-- \n"
         "Reservelijst voor vaccinatie op het laatste moment\n"
-        "Dit bericht werd automatisch verstuurd; antwoorden worden niet gelezen.\n"
-        "Uw inschrijving wijzigen of intrekken: https://lmb.example.be/nl/me/abc\n",
+        "Dit bericht werd automatisch verstuurd; antwoorden worden niet gelezen.\n",
     ),
     "fr": (
         "Message de test de la liste de réserve pour la vaccination",
@@ -35,10 +36,11 @@ EXPECTED = {
         "Ceci est un message de test. Si vous pouvez le lire, les e-mails de la "
         "liste de réserve pour la vaccination vous parviennent.\n"
         "\n"
+        "Modifier ou retirer votre inscription : https://lmb.example.be/nl/me/abc\n"
+        "\n"
         "-- \n"
         "Liste de réserve pour la vaccination de dernière minute\n"
-        "Ce message a été envoyé automatiquement ; les réponses ne sont pas lues.\n"
-        "Modifier ou retirer votre inscription : https://lmb.example.be/nl/me/abc\n",
+        "Ce message a été envoyé automatiquement ; les réponses ne sont pas lues.\n",
     ),
     "de": (
         "Testnachricht der Reserveliste Impfung",
@@ -47,11 +49,12 @@ EXPECTED = {
         "Dies ist eine Testnachricht. Wenn Sie sie lesen können, erreichen Sie "
         "die E-Mails der Reserveliste Impfung.\n"
         "\n"
+        "Ihre Anmeldung ändern oder zurückziehen: https://lmb.example.be/nl/me/abc\n"
+        "\n"
         "-- \n"
         "Reserveliste für Impfungen in letzter Minute\n"
         "Diese Nachricht wurde automatisch versendet; Antworten werden nicht "
-        "gelesen.\n"
-        "Ihre Anmeldung ändern oder zurückziehen: https://lmb.example.be/nl/me/abc\n",
+        "gelesen.\n",
     ),
 }
 
