@@ -1,8 +1,9 @@
 """A report as people read it: labelled rows, tables, charts and CSV.
 
 `exact` is True only for operators on screen; everywhere else (centre staff,
-every CSV) counts of 1 to 4 read "<5", and a rate or median resting on fewer
-than 5 invitations or bookings is not shown.
+every CSV) counts of 1 to 4 read "<5". A share or a median is no count: it
+reads "–", not shown, when it rests on 1 to 4 invitations or bookings, or
+would give such a count away (4 booked of 10 sent is 40%).
 """
 
 import csv
@@ -57,19 +58,26 @@ def summary_rows(report, exact):
     return rows
 
 
+def _hidden(count):
+    """Whether `count` is a small count that reads "<5"."""
+    return shown(count) == reports.SMALL_TEXT
+
+
 def rate_text(report, exact):
+    """Booked ÷ sent; with both counts told exactly, it tells nothing more."""
     if report.booking_rate is None:
         return "–"
-    if not exact and report.invitations_sent < reports.SMALL_COUNT:
-        return reports.SMALL_TEXT
+    if not exact and (_hidden(report.invitations_sent) or _hidden(report.booked)):
+        return "–"
     return format_percent(report.booking_rate, "#,##0.0%")
 
 
 def median_text(report, exact):
+    """One booking's time to book, or two's, would be told by their median."""
     if report.median_minutes_to_book is None:
         return "–"
     if not exact and report.booked < reports.SMALL_COUNT:
-        return reports.SMALL_TEXT
+        return "–"
     minutes = format_decimal(report.median_minutes_to_book, "#,##0.0")
     return _("%(minutes)s min", minutes=minutes)
 

@@ -6,9 +6,13 @@ are Dutch.
 
 import csv
 import io
+from datetime import date
 
 import pytest
+from flask_babel import force_locale
 
+from app.admin import presentation
+from app.services import reports
 from tests.admin import dataset
 from tests.admin.conftest import MONITOR, OPERATOR, STAFF, page
 
@@ -85,9 +89,9 @@ def test_centre_staff_see_their_centre_with_small_counts_hidden(login, data):
     assert figure(soup, "doctor_registrations") == "<5"
     assert figure(soup, "people_invited") == "7"
     assert figure(soup, "booked") == "<5"
-    # Three bookings: too few for a median or a rate that tells nothing.
-    assert figure(soup, "median_minutes_to_book") == "<5"
-    assert figure(soup, "booking_rate") == "<5"
+    # Three bookings: too few for a median, and a rate would tell the count.
+    assert figure(soup, "median_minutes_to_book") == "–"
+    assert figure(soup, "booking_rate") == "–"
     assert soup.find("select", id="centre") is None
     # A hidden count draws no bar: its length would give it away.
     chart = soup.select_one("#table-by_kind svg")
@@ -148,6 +152,9 @@ def test_csv_hides_small_counts_even_for_operators(login, data):
     assert values["summary", "groups"] == "<5"
     assert values["summary", "booked"] == "<5"
     assert values["summary", "doses_booked"] == "7"
+    # 4 booked of 7 sent: the 57.1% the operator sees on screen gives the 4 away.
+    assert values["summary", "booking_rate"] == "–"
+    assert values["summary", "median_minutes_to_book"] == "–"
     assert values["registered_regions", "Flanders"] == "8"
     assert values["registered_regions", "Wallonia"] == "<5"
     assert values["registered_postcodes", "9000"] == "8"
@@ -188,3 +195,65 @@ def test_without_dates_the_last_seven_days_are_shown(login):
     soup = page(response)
     assert soup.find("input", id="from")["value"]
     assert figure(soup, "people_registered") == "0"
+
+
+def summary_of(report, exact):
+    with force_locale("nl"):
+        return {
+            key: text for key, _label, text in presentation.summary_rows(report, exact)
+        }
+
+
+def csv_summary_of(report):
+    with force_locale("nl"):
+        rows = list(csv.reader(io.StringIO(presentation.csv_text(report, None, "nl"))))
+    return {item: value for section, item, value in rows[1:] if section == "summary"}
+
+
+def hand_made(sent, booked, minutes=None):
+    """A report of `sent` invitations of which `booked` were booked."""
+    return reports.Report(
+        period=reports.Period(date(2021, 4, 5), date(2021, 4, 11)),
+        centre_id=None,
+        invitations_sent=sent,
+        people_invited=sent,
+        booked=booked,
+        doses_booked=booked,
+        booking_rate=booked / sent if sent else None,
+        median_minutes_to_book=minutes,
+    )
+
+
+@pytest.mark.parametrize(
+    ("sent", "booked", "minutes", "rate", "median"),
+    [
+        # A rate of nothing booked is a rate, not a small count.
+        (12, 0, None, "0,0%", "–"),
+        (20, 5, 7.5, "25,0%", "7,5 min"),
+        (8, 8, 12.0, "100,0%", "12,0 min"),
+        # 3 of 12 is 25%: with the 12 told, the rate would tell the 3.
+        (12, 3, 4.0, "–", "–"),
+        # On fewer than 5 invitations neither is shown, nor said to be "<5".
+        (3, 0, None, "–", "–"),
+        (4, 4, 6.0, "–", "–"),
+        (0, 0, None, "–", "–"),
+    ],
+)
+def test_rates_and_medians_are_never_small_counts_nor_give_one_away(
+    app_ctx, sent, booked, minutes, rate, median
+):
+    report = hand_made(sent, booked, minutes)
+
+    for summary in (summary_of(report, exact=False), csv_summary_of(report)):
+        assert summary["booking_rate"] == rate
+        assert summary["median_minutes_to_book"] == median
+        assert summary["invitations_sent"] == reports.shown(sent)
+        assert summary["booked"] == reports.shown(booked)
+
+
+def test_operators_see_the_rate_and_median_of_small_counts_on_screen(app_ctx):
+    summary = summary_of(hand_made(12, 3, 4.0), exact=True)
+
+    assert summary["booking_rate"] == "25,0%"
+    assert summary["median_minutes_to_book"] == "4,0 min"
+    assert summary["booked"] == "3"
