@@ -46,7 +46,9 @@ STATE_VALUES = {monitoring.OK: 1, monitoring.DEGRADED: 0.5, monitoring.DOWN: 0}
 
 
 def init_app(app):
+    # Numbers written the page's language's way: 12.345 and 173,1 in Dutch.
     app.jinja_env.filters["decimal"] = lambda value: format_decimal(value, "#,##0.0")
+    app.jinja_env.filters["number"] = lambda value: format_decimal(value, "#,##0")
     app.before_request(_start_timer)
     app.after_request(_observe)
     app.register_blueprint(bp)

@@ -7,6 +7,7 @@ import pytest
 from rq import Worker
 from rq.serializers import JSONSerializer
 
+from app import metrics
 from app.adapters import vcdb as vcdb_adapter
 from app.extensions import db
 from app.models import MessageState, OutboxMessage
@@ -173,3 +174,63 @@ def test_the_page_shows_no_personal_data(app, login, data):
     assert secrets
     assert [s for s in secrets if s in body] == []
     assert "9000" not in body  # not even a postcode
+
+
+# Each number as the page's language writes it.
+WRITTEN = {
+    "nl": {"total": "12.345", "rate": "173,1", "mean": "13,5 ms", "p50": "1.234,5 ms"},
+    "fr": {
+        "total": "12\u202f345",
+        "rate": "173,1",
+        "mean": "13,5 ms",
+        "p50": "1\u202f234,5 ms",
+    },
+    "de": {"total": "12.345", "rate": "173,1", "mean": "13,5 ms", "p50": "1.234,5 ms"},
+}
+
+
+@pytest.mark.parametrize("lang", WRITTEN)
+def test_every_number_is_written_the_pages_language_way(login, monkeypatch, lang):
+    measured = metrics.current_status
+
+    def large_figures():
+        status = measured()
+        status.requests = {
+            "total": 12345,
+            "server_errors": 2345,
+            "per_minute": 173.1,
+            "mean_ms": 13.5,
+            "p50_ms": 1234.5,
+            "p95_ms": None,
+        }
+        status.outbox = monitoring.OutboxInfo(
+            queued=3456, due=1234, sent=0, failed=4567, oldest_due_seconds=5678
+        )
+        status.queues = [monitoring.QueueInfo("lmb-high", 6789, 1001, 0, 7890)]
+        vcdb = next(s for s in status.services if s.name == "vcdb")
+        vcdb.calls = monitoring.CallStats(ok=2500, failed=1500)
+        return status
+
+    monkeypatch.setattr(metrics, "current_status", large_figures)
+    client = login(OPERATOR)
+
+    soup = page(client.get("/admin/monitoring", headers={"Accept-Language": lang}))
+
+    written = WRITTEN[lang]
+    group = written["total"][2]  # the language's thousands separator
+    figures = [dd.get_text() for dd in soup.select("#monitoring dl dd")]
+    assert figures[:5] == [
+        written["total"],
+        f"2{group}345",
+        written["rate"],
+        written["mean"],
+        written["p50"],
+    ]
+    queue = [td.get_text() for td in soup.find_all("table")[1].tbody.tr("td")]
+    assert queue == [f"6{group}789", f"1{group}001", "0", f"7{group}890"]
+    outbox = soup.select_one("#part-outbox").get_text()
+    for number in ("1234", "3456", "4567", "5678"):
+        assert f"{number[0]}{group}{number[1:]}" in outbox
+    calls = soup.select_one("#part-vcdb").get_text()
+    assert f"2{group}500" in calls and f"1{group}500" in calls
+    assert "173.1" not in soup.get_text()
