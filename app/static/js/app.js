@@ -27,5 +27,26 @@
     });
   }
 
+  /* A button that adds or removes a row of people names in `formaction`
+   * where the page comes back without JavaScript: the new row, or the rows.
+   * Its htmx swap replaces the button, and the focus would fall to the page:
+   * it goes to the new row's first field, or to the rows (tabindex="-1"),
+   * also when no row was added (one too many: the rows say why). */
+  function focusAfterRowButton(event) {
+    var button = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!button || !/^(add|remove)_/.test(button.name || "")) {
+      return;
+    }
+    var rows = document.querySelector(button.getAttribute("hx-target"));
+    var row = document.getElementById((button.getAttribute("formaction") || "").slice(1));
+    var place =
+      (row && row !== rows && row.querySelector("input:not([type=hidden]), select")) ||
+      rows;
+    if (place) {
+      place.focus();
+    }
+  }
+
   document.addEventListener("htmx:afterSettle", syncErrorStates);
+  document.addEventListener("htmx:afterSettle", focusAfterRowButton);
 })();
