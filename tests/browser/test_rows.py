@@ -5,6 +5,13 @@ htmx swaps the rows and the focus goes to the new row or to the rows."""
 
 import pytest
 
+from tests.browser.helpers import (
+    new_person,
+    personal_path,
+    register_by_http,
+    wait_until_accepted,
+)
+
 
 def in_view(page, selector):
     return page.evaluate(
@@ -76,3 +83,61 @@ def test_with_javascript_the_focus_follows_an_added_or_removed_row(
     ).click()
     page.wait_for_function(focused, arg=rows)
     assert page.locator(f"#{new_field}").count() == 0
+
+
+@pytest.fixture(scope="module")
+def change_path(live_server):
+    """The change page of someone on the list."""
+    person = new_person("Mathilde")
+    status_path, _ = register_by_http(live_server.base, person)
+    wait_until_accepted(live_server.base, status_path, "nl")
+    return personal_path(live_server.base, person.email) + "/change"
+
+
+@pytest.mark.parametrize("path", ["/nl/register", "/nl/register/group", "change"])
+def test_a_calendar_button_without_javascript_comes_back_at_the_calendar(
+    new_page, request, path
+):
+    if path == "change":
+        path = request.getfixturevalue("change_path")
+    page = new_page(path, js=False, width=360, height=640)
+    week = page.locator("button[name=calendar_action][value^='week:']").first
+    week_table = week.locator("xpath=ancestor::table[1]")
+    # Not the whole week yet (the change page shows what the person chose).
+    assert week_table.locator("input[name=availability]:checked").count() < (
+        week_table.locator("input[name=availability]").count()
+    )
+    week.click()
+
+    page.wait_for_url(f"**{path}#availability")
+    assert in_view(page, "#availability")
+    assert page.evaluate("window.scrollY") > 0
+    # The whole week is ticked: the form was posted to this same page.
+    week_table = page.locator("table.calendar-week").first
+    boxes = week_table.locator("input[name=availability]")
+    assert boxes.count() > 0
+    assert week_table.locator("input[name=availability]:checked").count() == (
+        boxes.count()
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "postcode"),
+    [
+        ("/nl/register", "#postcode"),
+        ("/nl/register/group", "#postcode"),
+        ("/nl/register/others", "#people-0-postcode"),
+    ],
+)
+def test_show_centres_without_javascript_comes_back_at_the_centres(
+    new_page, path, postcode
+):
+    page = new_page(path, js=False, width=360, height=640)
+    page.fill(postcode, "9000")
+    page.click("button[name=show_centres]")
+
+    page.wait_for_url(f"**{path}#centres")
+    assert in_view(page, "#centres")
+    assert page.evaluate("window.scrollY") > 0
+    assert page.input_value(postcode) == "9000"
+    assert "Flanders Expo" in page.inner_text("#centres .choices")
