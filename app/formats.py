@@ -4,7 +4,7 @@ messages. Times are shown in Brussels time, whatever the database keeps."""
 from datetime import UTC, date, datetime
 
 from babel.dates import format_date, format_time
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
 from app.services.availability import BRUSSELS, parse_slot
 
@@ -54,13 +54,26 @@ def format_moment(value):
 
 
 def day_parts_by_day(slots):
-    """'2026-12-04:morning' codes as [(day, [day part, ...]), ...], in order,
-    for a list a person can read."""
+    """Slots, as (day, DayPart) pairs or '2026-12-04:morning' codes, as
+    [(day, [day part, ...]), ...] in calendar order."""
     grouped = {}
     for slot in slots:
-        day, part = parse_slot(slot)
+        day, part = parse_slot(slot) if isinstance(slot, str) else slot
         grouped.setdefault(day, []).append(part)
     return [
         (day, sorted(parts, key=lambda part: part.index))
         for day, parts in sorted(grouped.items())
+    ]
+
+
+def slot_lines(slots):
+    """One line per day: 'vrijdag 4 december: voormiddag, avond',
+    'vendredi 4 décembre : matin, soir'."""
+    return [
+        gettext(
+            "%(day)s: %(parts)s",
+            day=format_day(day),
+            parts=", ".join(str(part.in_text) for part in parts),
+        )
+        for day, parts in day_parts_by_day(slots)
     ]

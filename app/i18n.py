@@ -9,7 +9,7 @@ to Dutch.
 from flask import current_app, g, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from app.formats import day_parts_by_day, format_day, format_full_date, format_moment
+from app.formats import format_day, format_full_date, format_moment, slot_lines
 
 LANG_COOKIE = "lang"
 LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "de": "Deutsch"}
@@ -95,7 +95,7 @@ def init_app(app):
     app.jinja_env.filters["format_day"] = format_day
     app.jinja_env.filters["full_date"] = format_full_date
     app.jinja_env.filters["moment"] = format_moment
-    app.jinja_env.filters["day_parts_by_day"] = day_parts_by_day
+    app.jinja_env.filters["slot_lines"] = slot_lines
 
 
 # The shared registration partials (centres, calendar) speak to the person

@@ -21,16 +21,20 @@ from app.services import availability, entries
 logger = logging.getLogger(__name__)
 
 
-def _entry_or_404(token):
+def entry_or_gone(token):
+    """The entry of a valid personal link. Any other token gets the same 404
+    page, which tells the person why such a link stops working: whether a
+    token was ever valid stays hidden."""
     entry = links.entry_for_personal_token(token)
     if entry is None:
-        abort(404)
+        days = links.PERSONAL_MAX_AGE // (24 * 3600)
+        abort(render("citizen/link_gone.html", status=404, days=days))
     return entry
 
 
 @bp.get("/me/<token>")
 def personal_page(token):
-    entry = _entry_or_404(token)
+    entry = entry_or_gone(token)
     return render(
         "citizen/personal.html",
         entry=entry,
@@ -44,7 +48,7 @@ def personal_page(token):
 @bp.route("/me/<token>/change", methods=["GET", "POST"])
 @limiter.limit(public_form_limit, methods=["POST"])
 def change_availability(token):
-    entry = _entry_or_404(token)
+    entry = entry_or_gone(token)
     now = datetime.now(UTC)
     # A companion keeps to exactly one day part, as when registering.
     form = AvailabilityForm(now=now, exactly_one=entry.is_companion)
@@ -75,7 +79,7 @@ def change_availability(token):
 
 @bp.post("/me/<token>/renew")
 def renew(token):
-    entry = _entry_or_404(token)
+    entry = entry_or_gone(token)
     slots = entries.renewal_slots(entry)
     if not slots:
         return redirect(url_for("citizen.change_availability", token=token), 303)
@@ -87,7 +91,7 @@ def renew(token):
 
 @bp.post("/me/<token>/stay")
 def stay(token):
-    entry = _entry_or_404(token)
+    entry = entry_or_gone(token)
     entries.confirm_stay(entry)
     db.session.commit()
     logger.info("entry %s confirmed it stays on the list", entry.id)
@@ -96,13 +100,13 @@ def stay(token):
 
 @bp.get("/me/<token>/withdraw")
 def withdraw_form(token):
-    _entry_or_404(token)
+    entry_or_gone(token)
     return render("citizen/withdraw.html", token=token)
 
 
 @bp.post("/me/<token>/withdraw")
 def withdraw(token):
-    entry = _entry_or_404(token)
+    entry = entry_or_gone(token)
     email, language = entry.responsible.email, entry.language
     entries.withdraw(entry)
     notices.withdrawal_confirmed(email, language)

@@ -10,6 +10,7 @@ import logging
 from flask import abort, make_response, redirect, request, url_for
 
 from app import i18n, links, rights_notices
+from app.citizen.personal import entry_or_gone
 from app.citizen.rights_forms import CorrectionForm
 from app.citizen.views import bp, public_form_limit
 from app.extensions import db, limiter
@@ -20,13 +21,6 @@ from app.services.errors import DomainError
 logger = logging.getLogger(__name__)
 
 
-def _entry_or_404(token):
-    entry = links.entry_for_personal_token(token)
-    if entry is None:
-        abort(404)
-    return entry
-
-
 def _private(response):
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -34,7 +28,7 @@ def _private(response):
 
 @bp.get("/me/<token>/data")
 def my_data(token):
-    entry = _entry_or_404(token)
+    entry = entry_or_gone(token)
     data = rights.stored_data(entry)
 
     return _private(
@@ -55,7 +49,7 @@ def my_data(token):
 
 @bp.get("/me/<token>/data.json")
 def download_data(token):
-    entry = _entry_or_404(token)
+    entry = entry_or_gone(token)
 
     response = make_response(rights.export_json(entry))
     response.mimetype = "application/json"
@@ -69,7 +63,7 @@ def download_data(token):
 @bp.route("/me/<token>/people/<int:person_id>/correct", methods=["GET", "POST"])
 @limiter.limit(public_form_limit, methods=["POST"])
 def correct_details(token, person_id):
-    entry = _entry_or_404(token)
+    entry = entry_or_gone(token)
     person = next((p for p in entry.people if p.id == person_id), None)
     if person is None:
         abort(404)

@@ -26,15 +26,26 @@ class DayPart:
     name: str
     start: time
     end: time
-    label: object  # "Morning"
+    label: object  # "Morning", as a heading
     all_label: object  # "All mornings"
+    in_text: object  # "morning", within a sentence
 
 
-MORNING = DayPart(0, "morning", time(8), time(13), _l("Morning"), _l("All mornings"))
-AFTERNOON = DayPart(
-    1, "afternoon", time(13), time(17), _l("Afternoon"), _l("All afternoons")
+MORNING = DayPart(
+    0, "morning", time(8), time(13), _l("Morning"), _l("All mornings"), _l("morning")
 )
-EVENING = DayPart(2, "evening", time(17), time(22), _l("Evening"), _l("All evenings"))
+AFTERNOON = DayPart(
+    1,
+    "afternoon",
+    time(13),
+    time(17),
+    _l("Afternoon"),
+    _l("All afternoons"),
+    _l("afternoon"),
+)
+EVENING = DayPart(
+    2, "evening", time(17), time(22), _l("Evening"), _l("All evenings"), _l("evening")
+)
 DAY_PARTS = (MORNING, AFTERNOON, EVENING)
 BY_NAME = {part.name: part for part in DAY_PARTS}
 ALL_PARTS_MASK = 0b111

@@ -74,7 +74,7 @@ from rq.serializers import JSONSerializer
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.formats import format_day
+from app.formats import format_day, slot_lines
 from app.models import MessageState, OutboxMessage, utcnow
 from app.queue import get_queue, job_id
 
@@ -249,6 +249,7 @@ def environment():
         env.install_gettext_callables(gettext, ngettext, newstyle=True)
         env.filters.update(
             format_day=format_day,
+            slot_lines=slot_lines,
             format_date=format_date,
             format_time=format_time,
             format_datetime=format_datetime,

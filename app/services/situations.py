@@ -315,7 +315,7 @@ def check_companion_slot(booking, slots):
             _l(
                 "Choose the day part of the appointment: %(day)s, %(part)s.",
                 day=format_day(booking.day),
-                part=booking.part.label,
+                part=booking.part.in_text,
             ),
             "availability",
         )

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from rq import Worker
+from rq.worker import WorkerStatus
 from rq.serializers import JSONSerializer
 
 from app import metrics
@@ -117,6 +118,7 @@ def test_workers_scheduler_queues_and_outbox(app, login):
             serializer=JSONSerializer,
         )
         worker.register_birth()
+        worker.set_state(WorkerStatus.IDLE)
         maintenance.heartbeat()
         get_queue("low").enqueue(
             "jobs.maintenance.heartbeat", job_id=job_id("monitoring-test", 1)
@@ -145,7 +147,13 @@ def test_workers_scheduler_queues_and_outbox(app, login):
 
     assert state_of(soup, "workers") == "ok"
     assert state_of(soup, "scheduler") == "ok"
-    assert f"{prefix}-test-worker" in soup.get_text()
+    worker_row = next(
+        row
+        for row in soup.find_all("tr")
+        if row.th and row.th.get_text() == f"{prefix}-test-worker"
+    )
+    # RQ's "idle", in the page's words.
+    assert worker_row.td.get_text() == "wacht op werk"
     queues = {
         row.th.get_text(): [td.get_text() for td in row.find_all("td")]
         for row in soup.find_all("table")[1].tbody.find_all("tr")

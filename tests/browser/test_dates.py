@@ -23,6 +23,13 @@ PARTS = {
     "de": {"morning": "Vormittag", "afternoon": "Nachmittag", "evening": "Abend"},
 }
 WEEK_OF = {"nl": "Week vanaf", "fr": "Semaine du", "de": "Woche ab"}
+# Within a sentence: 'vrijdag 4 december: avond', 'vendredi 4 décembre : soir'.
+IN_TEXT = {
+    "nl": {"morning": "voormiddag", "afternoon": "namiddag", "evening": "avond"},
+    "fr": {"morning": "matin", "afternoon": "après-midi", "evening": "soir"},
+    "de": {"morning": "Vormittag", "afternoon": "Nachmittag", "evening": "Abend"},
+}
+COLON = {"nl": ": ", "fr": "\u00a0: ", "de": ": "}
 
 
 def slot_day(value):
@@ -61,7 +68,7 @@ def test_personal_page_and_confirmation_write_dates_the_languages_way(
     )
     wait_until_accepted(live_server.base, status_path, lang)
     day, part = slot_day(slot)
-    expected = f"{written_day(day, lang)}: {PARTS[lang][part]}"
+    expected = f"{written_day(day, lang)}{COLON[lang]}{IN_TEXT[lang][part]}"
 
     path = personal_path(live_server.base, person.email)
     page = BeautifulSoup(

@@ -177,10 +177,10 @@ def test_a_second_day_part_is_refused(client, app_ctx, vcdb, lang, message):
 @pytest.mark.parametrize(
     ("lang", "message"),
     [
-        ("nl", "Kies het dagdeel van de afspraak: {day}, Namiddag."),
+        ("nl", "Kies het dagdeel van de afspraak: {day}, namiddag."),
         (
             "fr",
-            "Choisissez le moment de la journée du rendez-vous : {day}, Après-midi.",
+            "Choisissez le moment de la journée du rendez-vous : {day}, après-midi.",
         ),
         ("de", "Wählen Sie die Tageszeit des Termins: {day}, Nachmittag."),
     ],

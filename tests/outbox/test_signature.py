@@ -73,7 +73,12 @@ CONTEXTS = {
     },
     "registration_accepted": {
         "entry": SimpleNamespace(
-            people=PEOPLE, kind="third_party", available_until=DAY
+            people=PEOPLE,
+            kind="third_party",
+            available_until=DAY,
+            doctor_id=None,
+            registered_by_id=None,
+            recipient="person",
         ),
         "centres": [CENTRE],
         "slots": [(DAY, availability.MORNING)],

@@ -5,7 +5,8 @@ from datetime import UTC, date, datetime
 import pytest
 from flask_babel import force_locale
 
-from app.formats import day_parts_by_day, format_full_date, format_moment
+from app.formats import day_parts_by_day, format_full_date, format_moment, slot_lines
+from app.services import availability
 
 
 @pytest.mark.parametrize(
@@ -55,3 +56,31 @@ def test_day_parts_are_grouped_by_day_in_calendar_order():
         (date(2026, 12, 4), ["morning", "evening"]),
         (date(2026, 12, 5), ["evening"]),
     ]
+
+
+def test_slot_lines_give_one_line_per_day_as_each_language_writes_it(app):
+    slots = [
+        (date(2026, 12, 4), availability.EVENING),
+        "2026-12-04:morning",
+        (date(2026, 12, 5), availability.AFTERNOON),
+    ]
+    lines = {}
+    with app.test_request_context():
+        for lang in ("nl", "fr", "de"):
+            with force_locale(lang):
+                lines[lang] = slot_lines(slots)
+
+    assert lines == {
+        "nl": [
+            "vrijdag 4 december: voormiddag, avond",
+            "zaterdag 5 december: namiddag",
+        ],
+        "fr": [
+            "vendredi 4 décembre\u00a0: matin, soir",
+            "samedi 5 décembre\u00a0: après-midi",
+        ],
+        "de": [
+            "Freitag, 4. Dezember: Vormittag, Abend",
+            "Samstag, 5. Dezember: Nachmittag",
+        ],
+    }

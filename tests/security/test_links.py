@@ -1,6 +1,7 @@
 """Links in messages are signed for one purpose, expire, and die with the
 registration."""
 
+import re
 from unittest import mock
 
 import pytest
@@ -103,6 +104,42 @@ def test_after_withdrawal_every_link_is_dead(client, app_ctx, vcdb):
         assert client.get(path).status_code == 404, path
     for path in (personal + "/renew", personal + "/withdraw", confirm):
         assert client.post(path).status_code == 404, path
+
+
+@pytest.mark.parametrize(
+    ("lang", "title", "days"),
+    [
+        ("nl", "Deze link werkt niet meer", "na 30 dagen"),
+        ("fr", "Ce lien ne fonctionne plus", "après 30 jours"),
+        ("de", "Dieser Link funktioniert nicht mehr", "nach 30 Tagen"),
+    ],
+)
+def test_a_dead_personal_link_says_why_and_looks_like_any_bad_token(
+    client, app_ctx, vcdb, lang, title, days
+):
+    entry = register_and_check(client)
+    token = links.personal_token(entry)
+    client.post(f"/nl/me/{token}/withdraw")
+
+    # A fresh context: the one of the test keeps the first request's language.
+    with app_ctx.app_context():
+        withdrawn = client.get(f"/{lang}/me/{token}")
+        never_valid = client.get(f"/{lang}/me/not-a-token")
+
+    assert withdrawn.status_code == never_valid.status_code == 404
+    page = withdrawn.get_data(as_text=True)
+    assert f"<h1>{title}</h1>" in page
+    assert days in page
+    assert f'href="/{lang}/register"' in page
+    # The same page for both, bar the signed CSRF token and the token itself in
+    # the language links: nothing to probe.
+    assert comparable(page, token) == comparable(
+        never_valid.get_data(as_text=True), "not-a-token"
+    )
+
+
+def comparable(html, token):
+    return re.sub(r'"X-CSRFToken": "[^"]*"', "", html).replace(token, "TOKEN")
 
 
 def test_a_confirmed_update_retires_older_personal_links(client, app_ctx, vcdb):
