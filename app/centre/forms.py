@@ -41,7 +41,10 @@ def _whole_number(text):
 class CampaignForm(FlaskForm):
     # A centre code; operators choose it (the page lists the centres).
     centre = StringField(_l("Centre"))
-    day = StringField(_l("Date"), description=_l("For example 2021-04-11."))
+    day = StringField(
+        _l("Date"),
+        description=_l("Today or one of the next 14 days, as year-month-day."),
+    )
     start_time = StringField(_l("From"), description=_l("For example 15:00."))
     end_time = StringField(_l("Until"), description=_l("For example 19:00."))
     slots = StringField(

@@ -9,7 +9,7 @@ and minutes left. Staff follow the names in the regular booking system.
 """
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,7 @@ from app.centre.forms import ActionForm, CampaignForm, PerSlotForm
 from app.extensions import db
 from app.models import Campaign, CampaignState, Centre, InvitationState, Role
 from app.rendering import render
-from app.services import campaigns, invitations
+from app.services import availability, campaigns, invitations
 from app.services.campaigns import CampaignRequest, InvalidCampaign
 from app.services.errors import DomainError
 
@@ -88,6 +88,8 @@ def index():
 @role_required(*STAFF)
 def new_campaign():
     form = CampaignForm(formdata=None)
+    # Spare doses are mostly for today: the form starts there.
+    form.day.data = availability.local_now(_now()).date().isoformat()
     centre = _chosen_centre(request.args.get("centre"))
     if centre is not None:
         form.centre.data = centre.code
@@ -123,8 +125,15 @@ def create_campaign():
 
 def _render_form(form, centre, status=200):
     choices = _centre_choices() if current_user.role == Role.OPERATOR else None
+    today = availability.local_now(_now()).date()
+    last_day = today + timedelta(days=campaigns.MAX_DAYS_AHEAD)
     return render(
-        "centre/new.html", status=status, form=form, centre=centre, choices=choices
+        "centre/new.html",
+        status=status,
+        form=form,
+        centre=centre,
+        choices=choices,
+        day_range={"min": today.isoformat(), "max": last_day.isoformat()},
     )
 
 

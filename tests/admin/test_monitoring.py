@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from rq import Worker
-from rq.worker import WorkerStatus
 from rq.serializers import JSONSerializer
+from rq.worker import WorkerStatus
 
 from app import metrics
 from app.adapters import vcdb as vcdb_adapter

@@ -77,6 +77,17 @@ def test_other_roles_get_403(app, make_user, role):
     assert client.get("/centre/campaigns/new").status_code == 403
 
 
+def test_the_form_starts_at_today_and_offers_the_next_14_days(staff):
+    today = datetime.now(BRUSSELS).date()
+
+    day = soup(staff.get("/centre/campaigns/new")).find("input", id="day")
+
+    assert day["type"] == "date"
+    assert day["value"] == today.isoformat()
+    assert day["min"] == today.isoformat()
+    assert day["max"] == (today + timedelta(days=14)).isoformat()
+
+
 def test_staff_see_the_campaigns_of_their_centre_only(staff, data, vcdb):
     own, _ = future_campaign(data, vcdb, wave=False)
     other, _ = future_campaign(data, vcdb, code=LEUVEN, wave=False)
