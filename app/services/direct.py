@@ -45,7 +45,7 @@ from app.models import (
 from app.services import availability, outbox
 from app.services.availability import BRUSSELS
 from app.services.centres import centres_for_postcode
-from app.services.entries import PersonData, find_person, new_person
+from app.services.entries import PersonData, find_registered_person, new_person
 from app.services.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -245,7 +245,7 @@ def _claim(moment_id, data, now):
         next_check_at=now,
         created_at=now,
     )
-    existing = find_person(data.person.ssin)
+    existing = find_registered_person(data.person.ssin, now)
     if existing is None:
         entry = Entry(
             kind=EntryKind.DIRECT,

@@ -77,6 +77,26 @@ def find_person(ssin):
     return db.session.scalar(select(Person).filter_by(ssin_hash=lookup_hash(ssin)))
 
 
+def find_registered_person(ssin, now=None):
+    """The person on the list with `ssin`, for a new registration or claim.
+
+    An entry that nobody in it may be invited from (INACTIVE: the check
+    refused it, or everyone booked or was vaccinated since) holds nothing to
+    protect, so a new registration with one of its numbers replaces it: the
+    old entry is erased here and the new one is checked and answered at its
+    own address, in its own language. Without this, a refused registration,
+    perhaps made with a mistyped number, would keep the number's owner out.
+    """
+    person = find_person(ssin)
+    if person is None or person.entry.state != EntryState.INACTIVE:
+        return person
+    # Imported here: retention builds on this module.
+    from app.services import retention
+
+    retention.erase_entry(person.entry, retention.REPLACED, now=now)
+    return None
+
+
 def active_centre_ids(codes):
     """Ids of the active centres among `codes`, in the order given."""
     if not codes:
@@ -98,7 +118,7 @@ def register(data, now=None, registered_by_id=None):
     the submission.
     """
     now = now or datetime.now(UTC)
-    existing = find_person(data.person.ssin)
+    existing = find_registered_person(data.person.ssin, now)
     if existing is not None:
         submission = Submission(
             token=new_token(),

@@ -8,7 +8,9 @@ An entry and its people are erased
   being renewed (`available_until` older than that; an entry that never had
   any availability counts from its registration), and
 - at once when they leave the list (`entries.withdraw`, which calls
-  `erase_entry`).
+  `erase_entry`), and
+- at once when nobody in the entry may be invited and someone registers
+  again with one of its numbers (`entries.find_registered_person`).
 
 `erase_entry` is the only code that erases an entry. It leaves no national
 number, name, e-mail address, phone number or vaccination code behind:
@@ -62,7 +64,10 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 BOOKED = "booked"
 LAPSED = "lapsed"
 WITHDRAWN = "withdrawn"
-REASONS = (BOOKED, LAPSED, WITHDRAWN)
+# A registration with a number of an entry nobody may be invited from
+# (entries.find_registered_person).
+REPLACED = "replaced"
+REASONS = (BOOKED, LAPSED, WITHDRAWN, REPLACED)
 
 # Entry states whose availability can lapse.
 ON_THE_LIST = (

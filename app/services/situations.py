@@ -127,7 +127,7 @@ def register_group(data, registered_by_id=None, now=None):
     check_group_size(len(people))
     if len({p.ssin for p in people}) != len(people):
         raise DomainError(_l("Each person can be in the group only once."), "members")
-    new = [p for p in people if entries.find_person(p.ssin) is None]
+    new = [p for p in people if entries.find_registered_person(p.ssin, now) is None]
     left_out = [p.first_name for p in people if p not in new]
     token = entries.new_token()
     if not new:

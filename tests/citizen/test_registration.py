@@ -294,6 +294,36 @@ def test_registering_again_never_duplicates_and_needs_confirmation(
     assert db.session.scalar(select(Person)).email == "maria@example.be"
 
 
+def test_a_refused_registration_does_not_keep_the_number_out(client, app_ctx, vcdb):
+    # Someone mistypes a number; the database does not know it yet.
+    vcdb.set_person(ELIGIBLE, status="unknown")
+    client.post("/nl/register", data=form(email="typo@example.be", language="de"))
+    eligibility_jobs.check_entry(db.session.scalar(select(Entry.id)))
+    assert db.session.scalar(select(Entry.state)) == EntryState.INACTIVE
+
+    # The number's owner registers, in French, with their own address.
+    vcdb.set_person(ELIGIBLE, status="eligible")
+    client.post("/fr/register", data=form(email="owner@example.be", language="fr"))
+    entry = db.session.scalars(select(Entry)).one()
+    eligibility_jobs.check_entry(entry.id)
+
+    # A new entry, not an update waiting for the first address's consent.
+    assert count(Person) == 1 and count(Submission) == 1
+    assert (entry.state, entry.language) == (EntryState.ACTIVE, "fr")
+    accepted = db.session.scalars(
+        select(OutboxMessage).filter_by(purpose="registration_accepted")
+    ).one()
+    assert (accepted.recipient, accepted.language) == ("owner@example.be", "fr")
+    assert not db.session.scalars(
+        select(OutboxMessage).filter_by(purpose="confirm_update")
+    ).all()
+    # The refused entry's messages keep no address or text.
+    refusal = db.session.scalars(
+        select(OutboxMessage).filter_by(purpose="registration_refused")
+    ).one()
+    assert refusal.recipient is None and refusal.body is None
+
+
 @pytest.mark.parametrize(
     ("lang", "field", "value", "message"),
     [

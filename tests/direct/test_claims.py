@@ -356,8 +356,10 @@ def test_a_person_refused_before_may_claim_again(client, make_moment, app_ctx, v
 
     claims = db.session.scalars(select(DirectClaim).order_by(DirectClaim.id)).all()
     assert [c.state for c in claims] == [ClaimState.REFUSED, ClaimState.CONFIRMED]
-    assert claims[0].entry_id == claims[1].entry_id
+    # The refused entry held nothing: the new claim replaced it.
+    assert claims[0].entry_id is None and claims[1].entry_id is not None
     assert claims[1].person.first_name == "Marie"
+    assert db.session.scalar(select(func.count(Person.id))) == 1
     assert (claimed(first), claimed(second)) == (0, 1)
 
 
