@@ -144,6 +144,13 @@ SETTINGS = (
         "Limit on posts of each public form, per client address.",
     ),
     Setting(
+        "RATELIMIT_FORM_EDITS",
+        "120 per minute;2000 per day",
+        "Limit on posts that only change a public form without JavaScript "
+        "(calendar buttons, showing the centres, adding or removing a person), "
+        "per client address.",
+    ),
+    Setting(
         "REDIS_URL",
         None,
         "Redis for queues and rate limits; make run starts an embedded one when unset.",

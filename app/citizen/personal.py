@@ -13,8 +13,8 @@ from flask import abort, redirect, request, url_for
 from app import links, notices
 from app.citizen import calendar
 from app.citizen.forms import AvailabilityForm
-from app.citizen.views import bp, centre_context, public_form_limit
-from app.extensions import db, limiter
+from app.citizen.views import bp, centre_context, public_form_limits
+from app.extensions import db
 from app.rendering import render
 from app.services import availability, entries
 
@@ -46,7 +46,7 @@ def personal_page(token):
 
 
 @bp.route("/me/<token>/change", methods=["GET", "POST"])
-@limiter.limit(public_form_limit, methods=["POST"])
+@public_form_limits
 def change_availability(token):
     entry = entry_or_gone(token)
     now = datetime.now(UTC)

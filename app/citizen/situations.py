@@ -23,8 +23,8 @@ from app.citizen.situation_forms import (
     error_items,
 )
 from app.citizen.situation_steps import now as _now
-from app.citizen.views import bp, centre_context, public_form_limit
-from app.extensions import db, limiter
+from app.citizen.views import bp, centre_context, public_form_limits
+from app.extensions import db
 from app.rendering import render
 from app.services import situations
 
@@ -43,7 +43,7 @@ def group_form():
 
 
 @bp.post("/register/group")
-@limiter.limit(public_form_limit)
+@public_form_limits
 def register_group():
     edited = steps.row_button(GroupForm, "members")
     if edited is not None:
@@ -94,7 +94,7 @@ def companion_form():
 
 
 @bp.post("/register/companion")
-@limiter.limit(public_form_limit)
+@public_form_limits
 def register_companion():
     form = CompanionForm(now=_now())
     if "show_centres" in request.form:
@@ -126,7 +126,7 @@ def third_party_form():
 
 
 @bp.post("/register/others")
-@limiter.limit(public_form_limit)
+@public_form_limits
 def register_third_parties():
     edited = steps.row_button(ThirdPartyForm, "people")
     if edited is not None:

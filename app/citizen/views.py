@@ -25,6 +25,39 @@ def public_form_limit():
     return current_app.config["RATELIMIT_PUBLIC_FORMS"]
 
 
+def _form_edit_limit():
+    return current_app.config["RATELIMIT_FORM_EDITS"]
+
+
+# The buttons that post a form only to get it back changed, for browsers
+# without JavaScript: they store nothing and send nothing.
+EDIT_BUTTONS = ("calendar_action", "show_centres")
+EDIT_BUTTON_PREFIXES = ("add_", "remove_")
+
+
+def _only_edits_the_form():
+    return any(request.form.get(name) for name in EDIT_BUTTONS) or any(
+        name.startswith(EDIT_BUTTON_PREFIXES) for name in request.form
+    )
+
+
+def _sends_the_form():
+    return not _only_edits_the_form()
+
+
+def public_form_limits(view):
+    """The form's limit on posts that send it; a looser one of its own on the
+    posts that only edit it, so ticking a calendar without JavaScript never
+    uses up what the person needs to send it."""
+    post = ["POST"]
+    view = limiter.limit(_form_edit_limit, methods=post, exempt_when=_sends_the_form)(
+        view
+    )
+    return limiter.limit(
+        public_form_limit, methods=post, exempt_when=_only_edits_the_form
+    )(view)
+
+
 @bp.get("/register")
 def register_form():
     form = RegistrationForm(formdata=None, now=_now())
@@ -36,7 +69,7 @@ def register_form():
 
 
 @bp.post("/register")
-@limiter.limit(public_form_limit)
+@public_form_limits
 def register():
     form = RegistrationForm(now=_now())
     action = request.form.get("calendar_action")

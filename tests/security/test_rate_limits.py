@@ -59,6 +59,37 @@ def test_forms_with_errors_and_convenience_buttons_do_not_count(limited_app, app
     assert [post(client, ssin=NUMBER).status_code for _ in range(5)] == [303] * 5
 
 
+def test_buttons_that_only_change_the_form_have_a_limit_of_their_own(make_app):
+    app = make_app(
+        WTF_CSRF_ENABLED=False,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_PUBLIC_FORMS="3 per minute",
+        RATELIMIT_FORM_EDITS="6 per minute",
+    )
+    client = app.test_client()
+    address = {"REMOTE_ADDR": new_address()}
+
+    def edit(**button):
+        return client.post(
+            "/nl/register", data=form(**button), environ_base=address
+        ).status_code
+
+    # Without JavaScript each calendar tick posts the whole form.
+    edits = [edit(calendar_action="part:evening") for _ in range(4)]
+    edits += [edit(show_centres="1"), edit(calendar_action="clear")]
+
+    assert edits == [200] * 6
+    assert edit(calendar_action="clear") == 429
+    # The person can still send the form: the edits used none of its posts.
+    sent = [
+        client.post(
+            "/nl/register", data=form(ssin=make_ssin("520614", n)), environ_base=address
+        ).status_code
+        for n in (81, 82, 83, 84)
+    ]
+    assert sent == [303, 303, 303, 429]
+
+
 def test_the_limit_is_off_where_rate_limits_are_off(client, app_ctx):
     answers = {post(client, ssin=NUMBER).status_code for _ in range(7)}
 
