@@ -3,6 +3,7 @@ label-and-value tables stack, label above value, so that nothing is clipped
 and nothing scrolls sideways; staff tables fit or, when too wide, scroll
 sideways under a caption that stays in view."""
 
+import dataclasses
 import re
 
 import requests
@@ -15,6 +16,7 @@ from tests.browser.helpers import (
     new_person,
     personal_path,
     register_by_http,
+    scroll_width,
     wait_until_accepted,
 )
 
@@ -69,6 +71,22 @@ def test_personal_data_tables_stack_at_360_px(new_page, live_server):
     for table_width, box_width, lines in page.evaluate(TABLE_WIDTHS, "table.stacked"):
         assert table_width <= box_width
         assert lines == 1
+
+
+def test_the_longest_name_allowed_breaks_instead_of_widening_the_page(
+    new_page, live_server
+):
+    someone = new_person("Jean-Baptiste")
+    # 100 letters without a space: the most the form takes.
+    person = dataclasses.replace(someone, last_name="Van" + "d" * 94 + "ert")
+    status_path, _ = register_by_http(live_server.base, person)
+    wait_until_accepted(live_server.base, status_path, "nl")
+    personal = personal_path(live_server.base, person.email)
+
+    for path in (personal, personal + "/data"):
+        page = new_page(path, width=360, height=640)
+        assert scroll_width(page) <= 360, path
+        assert person.last_name in page.inner_text("main").replace("\n", "")
 
 
 # Where the caption's text is, and where the box the table scrolls in is.
