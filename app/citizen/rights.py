@@ -75,6 +75,8 @@ def correct_details(token, person_id):
         status = 200 if request.method == "GET" else 422
         return _render_correct(form, token, person, status)
 
+    # The old address is warned in the language it was written to until now.
+    old_language = entry.language
     try:
         correction = rights.correct_person(
             entry,
@@ -91,7 +93,7 @@ def correct_details(token, person_id):
     if correction.changed:
         rights_notices.details_corrected(entry, correction)
     if correction.old_email:
-        rights_notices.email_replaced(correction.old_email, entry.language, entry.id)
+        rights_notices.email_replaced(correction.old_email, old_language, entry.id)
     db.session.commit()
 
     logger.info("entry %s corrected %s", entry.id, ",".join(correction.changed))

@@ -186,6 +186,9 @@ def test_a_new_email_address_is_saved_and_the_old_one_told(client, app_ctx, vcdb
     assert messages["details_corrected"].recipient == "Griselda.New@example.be"
     assert "nom de famille" in messages["details_corrected"].body
     assert messages["email_replaced"].recipient == ERASED.email
+    # The old address is warned in the language used with it so far.
+    assert (messages["email_replaced"].language, entry.language) == ("nl", "fr")
+    assert "Het e-mailadres van uw inschrijving" in messages["email_replaced"].body
     assert "griselda.new" not in messages["email_replaced"].body.lower()
     events = db.session.execute(
         select(AuditEvent.actor_role, AuditEvent.action, AuditEvent.detail).where(
