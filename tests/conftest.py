@@ -24,7 +24,7 @@ from flask_migrate import upgrade
 
 import config
 from app import create_app
-from app.extensions import db
+from app.extensions import db, limiter
 from app.services import centres
 from simulators.testing import SimulatorProcess, free_port
 from tests import log_scan
@@ -204,6 +204,16 @@ def _clean_tables(request):
     connection = redis.Redis.from_url(app.config["REDIS_URL"])
     for key in connection.scan_iter(match=f"*{PREFIX}-limits*", count=500):
         connection.delete(key)
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits_stay_as_they_were():
+    """One limiter serves every app built in this process, and building an
+    app switches it on or off: a test that builds one with the limits on must
+    not leave them on for the tests after it."""
+    before = limiter.enabled
+    yield
+    limiter.enabled = before
 
 
 @pytest.fixture
