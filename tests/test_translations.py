@@ -76,6 +76,20 @@ def test_translations_keep_their_placeholders(lang):
     assert wrong == []
 
 
+def test_french_keeps_its_punctuation_on_the_line_of_the_word_before():
+    # A plain space before ":" or "?" lets a narrow screen start a line with
+    # it; French typography puts a no-break space there.
+    loose = re.compile(r" [:;?!»]|« ")
+    wrong = [
+        string
+        for m in catalogue("fr")
+        if m.id
+        for string in (m.string if isinstance(m.string, tuple) else (m.string,))
+        if loose.search(string)
+    ]
+    assert wrong == []
+
+
 class TextFinder(HTMLParser):
     """Collects text outside Jinja expressions, tags and trans blocks."""
 

@@ -139,6 +139,9 @@ def queue_email(
     )
 
 
+NO_BREAK_SPACE = "\u00a0"
+
+
 def queue_sms(
     *,
     to,
@@ -159,6 +162,9 @@ def queue_sms(
         raise ValueError("an SMS needs a mobile number")
     with force_locale(language):
         text = _tidy(_render(f"{template}.sms.txt", language, context)).strip()
+    # French puts a no-break space before ":" and "?"; it is not in the GSM
+    # alphabet and would make the SMS take twice as many segments.
+    text = text.replace(NO_BREAK_SPACE, " ")
     if len(text) > SMS_MAX_LENGTH:
         # Longer texts cost more segments but still arrive: keep the message.
         logger.warning(

@@ -180,7 +180,8 @@ def test_a_second_day_part_is_refused(client, app_ctx, vcdb, lang, message):
         ("nl", "Kies het dagdeel van de afspraak: {day}, namiddag."),
         (
             "fr",
-            "Choisissez le moment de la journée du rendez-vous : {day}, après-midi.",
+            "Choisissez le moment de la journée du rendez-vous\u00a0: "
+            "{day}, après-midi.",
         ),
         ("de", "Wählen Sie die Tageszeit des Termins: {day}, Nachmittag."),
     ],

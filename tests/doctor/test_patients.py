@@ -38,15 +38,19 @@ TEXTS = {
     "fr": {
         "title": "Inscrire un patient",
         "calendar hint": "soir qui conviendrait à bref délai",
-        "recipient": "Qui reçoit l’invitation ?",
+        "recipient": "Qui reçoit l’invitation\u00a0?",
         "received": "L’inscription a été reçue.",
         "active": "Sur la liste de réserve",
         "eligible": "Éligible",
         "not eligible": "Pas éligible",
         "to doctor": "Le médecin",
-        "choose recipient": "Choisissez qui reçoit l’invitation : le patient ou vous.",
+        "choose recipient": (
+            "Choisissez qui reçoit l’invitation\u00a0: le patient ou vous."
+        ),
         "no riziv": "Votre compte n’a pas de numéro INAMI",
-        "saved": "Votre choix a été enregistré : l’invitation sera envoyée au patient.",
+        "saved": (
+            "Votre choix a été enregistré\u00a0: l’invitation sera envoyée au patient."
+        ),
     },
     "de": {
         "title": "Einen Patienten anmelden",

@@ -36,11 +36,12 @@ EXPECTED = {
         "Ceci est un message de test. Si vous pouvez le lire, les e-mails de la "
         "liste de réserve pour la vaccination vous parviennent.\n"
         "\n"
-        "Modifier ou retirer votre inscription : https://lmb.example.be/nl/me/abc\n"
+        "Modifier ou retirer votre inscription\u00a0: https://lmb.example.be/nl/me/abc\n"
         "\n"
         "-- \n"
         "Liste de réserve pour la vaccination de dernière minute\n"
-        "Ce message a été envoyé automatiquement ; les réponses ne sont pas lues.\n",
+        "Ce message a été envoyé automatiquement\u00a0; "
+        "les réponses ne sont pas lues.\n",
     ),
     "de": (
         "Testnachricht der Reserveliste Impfung",

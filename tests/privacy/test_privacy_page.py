@@ -5,7 +5,7 @@ from bs4 import BeautifulSoup
 
 TITLES = {
     "nl": "Privacy: uw gegevens op de reservelijst",
-    "fr": "Vie privée : vos données sur la liste de réserve",
+    "fr": "Vie privée\u00a0: vos données sur la liste de réserve",
     "de": "Datenschutz: Ihre Daten auf der Reserveliste",
 }
 BOOKED_DAYS = {
