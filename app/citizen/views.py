@@ -180,6 +180,8 @@ def centre_context(form, postcode=None):
         "other_centres": centre_service.group_by_province(others),
         "chosen_centres": chosen,
         "postcode_known": bool(near),
+        # A chosen centre among the others keeps their list open: it is seen.
+        "chosen_elsewhere": bool(chosen & {c.code for c in others}),
     }
 
 

@@ -400,11 +400,16 @@ def prune_past_availability(entry, now=None):
 
 
 def entries_to_remind(today):
-    """Active entries whose availability runs out in two days, not yet reminded."""
+    """Active entries whose availability runs out in two days, not yet reminded.
+
+    Not companions: their one day part is that of someone's appointment, and
+    there is nothing to renew.
+    """
     until = today + timedelta(days=2)
     return db.session.scalars(
         select(Entry).where(
             Entry.state.in_((EntryState.ACTIVE, EntryState.PAUSED)),
+            Entry.is_companion.is_(False),
             Entry.available_until == until,
             (Entry.reminded_for.is_(None)) | (Entry.reminded_for != until),
         )

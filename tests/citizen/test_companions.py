@@ -13,6 +13,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select, text
 
+from app import links
 from app.extensions import db
 from app.models import (
     Entry,
@@ -25,6 +26,7 @@ from app.models import (
 )
 from app.services import availability
 from jobs import eligibility as eligibility_jobs
+from jobs import reminders
 from tests.factories import make_ssin
 
 BOOKED_CODE = "V3XF-FETL-EM8E-FKCZ"
@@ -118,6 +120,40 @@ def test_a_companion_is_an_entry_that_ranks_first(client, app_ctx, vcdb):
     message = db.session.scalar(select(OutboxMessage))
     assert message.purpose == "registration_accepted"
     assert message.recipient == "rita.wouters@example.be"
+
+
+def test_a_companion_is_offered_nothing_to_renew(client, app_ctx, vcdb):
+    client.post("/nl/register/companion", data=companion_form())
+    entry = db.session.scalar(select(Entry))
+    eligibility_jobs.check_entry(entry.id)
+    db.session.expire_all()
+    entry = db.session.get(Entry, entry.id)
+
+    accepted = db.session.scalar(select(OutboxMessage)).body
+    assert "voor dat dagdeel alleen" in " ".join(accepted.split())
+    assert "herinnering" not in accepted
+    page = soup(client.get(f"/nl/me/{links.personal_token(entry)}"))
+    assert page.find("form", action=lambda a: a and a.endswith("/renew")) is None
+    assert "Kies een ander dagdeel als de afspraak verplaatst werd" in page.get_text()
+    # No reminder when the day part comes near: there is nothing to renew.
+    entry.available_until = availability.local_now().date() + timedelta(days=2)
+    db.session.commit()
+    assert reminders.send_reminders() == 0
+
+
+def test_the_chosen_centre_stays_in_view_when_it_is_not_near_the_postcode(client):
+    # Eupen's postcode; the booking is in Gent, among the "other centres".
+    page = soup(
+        client.post(
+            "/nl/register",
+            data={"postcode": "4700", "centres": ["vl-gent-flanders-expo"],
+                  "show_centres": "1"},
+        )
+    )  # fmt: skip
+
+    others = page.find(id="centres").find("details")
+    assert others.has_attr("open")
+    assert others.find("input", value="vl-gent-flanders-expo").has_attr("checked")
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,7 @@ CONTEXTS = {
             doctor_id=None,
             registered_by_id=None,
             recipient="person",
+            is_companion=False,
         ),
         "centres": [CENTRE],
         "slots": [(DAY, availability.MORNING)],

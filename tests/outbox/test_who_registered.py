@@ -46,6 +46,7 @@ def body(
         doctor_id=doctor_id,
         registered_by_id=registered_by_id,
         recipient=recipient,
+        is_companion=False,
     )
     message = outbox.queue_email(
         to="louise@example.be",
