@@ -148,6 +148,9 @@ class Person(db.Model):
     eligibility = db.Column(db.String(16), nullable=False, default=Eligibility.PENDING)
     vaccination_code = db.Column(EncryptedText)
     checked_at = db.Column(UTCDateTime)
+    # When a check first found the person eligible: from then on they count
+    # as registered in the reports (a refused registration does not).
+    accepted_at = db.Column(UTCDateTime)
     check_attempts = db.Column(db.Integer, nullable=False, default=0)
     # While the check is pending: when the next attempt is due.
     next_check_at = db.Column(UTCDateTime)

@@ -35,6 +35,8 @@ def apply_result(person, result, now):
     if result.vaccination_code:
         person.vaccination_code = result.vaccination_code
     person.checked_at = now
+    if person.eligibility == Eligibility.ELIGIBLE and person.accepted_at is None:
+        person.accepted_at = now
     person.next_check_at = None
     person.check_attempts = 0
     logger.info("person %s checked", person.id)

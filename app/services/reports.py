@@ -195,6 +195,11 @@ def _entry_scope(centre_id):
     return Entry.id.in_(chose)
 
 
+# Registered: people whose registration was accepted, when they registered.
+# A registration the check refused puts nobody on the list.
+_accepted = Person.accepted_at.is_not(None)
+
+
 def _registrations(report):
     period, scope = report.period, _entry_scope(report.centre_id)
 
@@ -209,7 +214,7 @@ def _registrations(report):
         )
         .join(Person, Person.entry_id == Entry.id)
         .outerjoin(StaffUser, StaffUser.id == Entry.registered_by_id)
-        .where(_in_period(Person.created_at, period), scope)
+        .where(_in_period(Person.created_at, period), _accepted, scope)
         .group_by(Entry.kind, Entry.is_companion, StaffUser.role)
     ).all()
     for kind, is_companion, role, entries, people in rows:
@@ -233,7 +238,7 @@ def _registrations(report):
     for (created_at,) in db.session.execute(
         select(Person.created_at)
         .join(Entry, Entry.id == Person.entry_id)
-        .where(_in_period(Person.created_at, period), scope)
+        .where(_in_period(Person.created_at, period), _accepted, scope)
     ):
         report.people_by_day[local_date(created_at)] += 1
 
@@ -241,7 +246,7 @@ def _registrations(report):
         db.session.execute(
             select(Entry.postcode, func.count(Person.id))
             .join(Person, Person.entry_id == Entry.id)
-            .where(_in_period(Person.created_at, period), scope)
+            .where(_in_period(Person.created_at, period), _accepted, scope)
             .group_by(Entry.postcode)
         ).all()
     )

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.extensions import db
@@ -307,13 +307,17 @@ def _forget_loaded(entry_id):
     them (their pointers were changed behind the ORM's back)."""
     erased = []
     for obj in list(db.session.identity_map.values()):
-        if isinstance(obj, Entry) and obj.id == entry_id:
-            erased.append(obj)
-        elif isinstance(obj, Person | EntryCentre | Submission) and (
-            obj.entry_id == entry_id
-        ):
-            erased.append(obj)
-        elif getattr(obj, "entry_id", None) == entry_id or hasattr(obj, "person_id"):
+        state = inspect(obj)
+        # Only what is loaded is read: reading an expired attribute would load
+        # it, and the row may be one the erasure has just deleted.
+        loaded = state.dict
+        if isinstance(obj, Entry):
+            if state.identity == (entry_id,):
+                erased.append(obj)
+        elif isinstance(obj, Person | EntryCentre | Submission):
+            if loaded.get("entry_id") == entry_id:
+                erased.append(obj)
+        elif loaded.get("entry_id") == entry_id or hasattr(type(obj), "person_id"):
             db.session.expire(obj)
     for obj in erased:
         if obj in db.session:  # expunging an entry takes its centres along
@@ -338,11 +342,13 @@ def _tally(entry, reason):
     }
     centres = [ALL_CENTRES, *entry.centre_ids]
     counts = Counter()
-    for person in entry.people:
+    # Registered, as the reports count it: only people who were accepted.
+    accepted = [person for person in entry.people if person.accepted_at is not None]
+    for person in accepted:
         day = local_date(person.created_at)
         for centre_id in centres:
             counts[(TALLY_REGISTERED, day, centre_id), "people"] += 1
-    for centre_id in centres:
+    for centre_id in centres if accepted else ():
         day = local_date(entry.registered_at)
         counts[(TALLY_REGISTERED, day, centre_id), "entries"] += 1
 

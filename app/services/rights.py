@@ -69,6 +69,7 @@ PERSON_FIELDS = {
     "eligibility": _l("Answer of the vaccination code database"),
     "vaccination_code": _l("Vaccination code"),
     "checked_at": _l("Checked on"),
+    "accepted_at": _l("Accepted on the list on"),
     "check_attempts": _l("Failed attempts to check"),
     "next_check_at": _l("Next check attempt"),
     "created_at": _l("Added on"),
@@ -76,7 +77,14 @@ PERSON_FIELDS = {
 
 # Fields that hold a point in time, and fields that hold a day (as ISO text).
 MOMENT_FIELDS = frozenset(
-    {"registered_at", "updated_at", "checked_at", "next_check_at", "created_at"}
+    {
+        "registered_at",
+        "updated_at",
+        "checked_at",
+        "accepted_at",
+        "next_check_at",
+        "created_at",
+    }
 )
 DATE_FIELDS = frozenset(
     {"avail_from_day", "available_until", "reminded_for", "rank_birth_day", "birth_day"}

@@ -16,6 +16,8 @@ Period of the tests: Monday 5 to Sunday 11 April 2021, Europe/Brussels
 | e7-e8 | third_party  | Liège  | 1000     | 1 each | Thu 8 Apr 09:00       |        |
 | e9    | patient      | Gent   | 9000     | 1      | Thu 8 Apr 15:00       | doctor |
 | e10   | self         | Liège  | 4000     | 1      | Fri 9 Apr 16:00       | agent  |
+| r1    | self, refused| Gent   | 9000     | 1      | Tue 6 Apr 10:00       |        |
+| r2    | self, refused| Liège  | 4000     | 1      | Fri 9 Apr 16:00       | agent  |
 | out1  | self         | Gent   | 9000     | 1      | Sun 4 Apr 23:30       |        |
 | out2  | self         | Gent   | 9000     | 1      | Mon 12 Apr 00:30      |        |
 
@@ -86,7 +88,17 @@ def _person(serial=None):
     )
 
 
-def register(kind, centre, postcode, moment, *, members=1, by=None, companion=False):
+def register(
+    kind,
+    centre,
+    postcode,
+    moment,
+    *,
+    members=1,
+    by=None,
+    companion=False,
+    status=EligibilityStatus.ELIGIBLE,
+):
     data = entries.RegistrationData(
         person=_person(),
         postcode=postcode,
@@ -105,7 +117,7 @@ def register(kind, centre, postcode, moment, *, members=1, by=None, companion=Fa
     for person in entry.people:
         eligibility.apply_result(
             person,
-            EligibilityResult(status=EligibilityStatus.ELIGIBLE),
+            EligibilityResult(status=status),
             moment.astimezone(UTC),
         )
     entries.refresh_entry(entry)
@@ -171,6 +183,14 @@ def build():
     e["e8"] = register(EntryKind.THIRD_PARTY, LIEGE, "1000", brussels(8, 9))
     e["e9"] = register(EntryKind.PATIENT, GENT, "9000", brussels(8, 15), by=doctor.id)
     e["e10"] = register(EntryKind.SELF, LIEGE, "4000", brussels(9, 16), by=agent.id)
+    # Refused by the check: nobody put on the list, so counted nowhere.
+    e["r1"] = register(
+        EntryKind.SELF, GENT, "9000", brussels(6, 10), status=EligibilityStatus.UNKNOWN
+    )
+    e["r2"] = register(
+        EntryKind.SELF, LIEGE, "4000", brussels(9, 16), by=agent.id,
+        status=EligibilityStatus.NOT_ELIGIBLE,
+    )  # fmt: skip
     e["out1"] = register(EntryKind.SELF, GENT, "9000", brussels(4, 23, 30))
     e["out2"] = register(
         EntryKind.SELF, GENT, "9000", datetime(2021, 4, 12, 0, 30, tzinfo=BRUSSELS)

@@ -303,7 +303,10 @@ def test_a_refused_registration_does_not_keep_the_number_out(client, app_ctx, vc
 
     # The number's owner registers, in French, with their own address.
     vcdb.set_person(ELIGIBLE, status="eligible")
-    client.post("/fr/register", data=form(email="owner@example.be", language="fr"))
+    second = client.post(
+        "/fr/register", data=form(email="owner@example.be", language="fr")
+    )
+    assert second.status_code == 303, second.get_data(as_text=True)[:3000]
     entry = db.session.scalars(select(Entry)).one()
     eligibility_jobs.check_entry(entry.id)
 

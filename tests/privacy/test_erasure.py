@@ -205,6 +205,8 @@ def test_a_group_is_erased_with_all_its_members(client, app_ctx, vcdb):
         email=KEPT.email,
         mobile=KEPT.e164,
         is_responsible=False,
+        eligibility="eligible",
+        accepted_at=entry.people[0].accepted_at,
     )
     entry.people.append(second)
     entry.kind = "group"

@@ -142,6 +142,23 @@ def test_counts_of_two_erasures_add_up(client, app_ctx, vcdb):
     assert row[-2:] == (2, 2)
 
 
+def test_a_refused_registration_is_not_counted_as_registered(client, app_ctx, vcdb):
+    vcdb.set_person(ERASED.ssin, status="not_eligible")
+    refused = register(client, ERASED)
+    accepted = register(client, KEPT)
+    assert refused.state == EntryState.INACTIVE
+    assert refused.people[0].accepted_at is None
+    assert accepted.people[0].accepted_at is not None
+
+    for entry in (refused, accepted):
+        retention.erase_entry(entry, retention.LAPSED)
+    db.session.commit()
+
+    # Only the accepted one: nobody was put on the list by the refused one.
+    (row,) = tallies("registered")
+    assert row[-2:] == (1, 1)
+
+
 def test_texts_of_sent_and_failed_messages_are_blanked(app_ctx):
     messages = []
     for state in MessageState.ALL:
