@@ -171,6 +171,7 @@ def _live_context(campaign):
         "rows": rows,
         "now": now,
         "inviting": campaigns.accepts_invitations(campaign, now),
+        "nobody_left": campaigns.nobody_left(campaign, counts, now),
         # Keep polling while anything can still change.
         "live": campaign.state == CampaignState.OPEN or counts.waiting > 0,
         "poll_seconds": POLL_SECONDS,

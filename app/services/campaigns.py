@@ -271,6 +271,15 @@ def accepts_invitations(campaign, now):
     )
 
 
+def nobody_left(campaign, counted, now):
+    """True when an inviting campaign has room, no invitation is waiting for
+    an answer and nobody in line fits the room: staff see that no more
+    invitations go out until someone new can come."""
+    if not accepts_invitations(campaign, now) or counted.room <= 0 or counted.waiting:
+        return False
+    return not _next_units(campaign, counted.room, set())
+
+
 def campaigns_of(centre_id, limit=50):
     """The centre's campaigns, the latest day first."""
     return db.session.scalars(

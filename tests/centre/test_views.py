@@ -303,6 +303,22 @@ def test_the_live_screen_counts_and_shows_no_personal_data(staff, data, vcdb):
     assert not [action for action in actions if action.startswith("entry")]
 
 
+def test_the_live_screen_says_when_nobody_is_left_to_invite(staff, data, vcdb):
+    # Two slots, one person in line: invited, so nobody left yet to tell of.
+    campaign_id, (only,) = future_campaign(data, vcdb, 1930, slots=2)
+    page = soup(staff.get(f"/centre/campaigns/{campaign_id}"))
+    assert page.find(id="nobody-left") is None
+
+    def cannot_come():
+        invitations.decline(only, now=datetime.now(UTC))
+        db.session.commit()
+
+    data(cannot_come)
+    page = soup(staff.get(f"/centre/campaigns/{campaign_id}"))
+
+    assert "Er is niemand meer om uit te nodigen" in page.find(id="nobody-left").text
+
+
 def test_htmx_polling_gets_the_fragment_only(staff, data, vcdb):
     campaign_id, _ = future_campaign(data, vcdb, 1930)
 
