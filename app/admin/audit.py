@@ -10,7 +10,11 @@ from app.models import Role
 from app.rendering import render
 from app.services import reports
 
-LABELS = {"action_labels": audit_labels.ACTIONS, "role_labels": audit_labels.ROLES}
+LABELS = {
+    "action_labels": audit_labels.ACTIONS,
+    "role_labels": audit_labels.ROLES,
+    "detail_words": audit_labels.detail_words,
+}
 
 
 @bp.get("/audit")

@@ -3,7 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 
+from app.admin import audit_labels
 from app.extensions import db
 from app.models import AuditEvent, Role
 from tests.admin.conftest import MONITOR, OPERATOR, STAFF, page
@@ -75,7 +77,7 @@ def test_newest_first_fifty_per_page(login, events):
         "Arts",
         "Wijzigde een inschrijving",
         "8",
-        "email,mobile",
+        "e-mailadres, gsm-nummer",
     ]
 
 
@@ -109,6 +111,24 @@ def test_codes_are_shown_in_words_and_unknown_ones_as_stored(app, login):
         ["La personne elle-même", "some_future_action"],
         ["Tâche planifiée", "A effacé une inscription"],
     ]
+    assert [row[5] for row in shown] == ["", "disponibilités expirées"]
+
+
+@pytest.mark.parametrize(
+    ("detail", "words"),
+    [
+        ("campaign 12", "campagne 12"),
+        ("campaign 12 per_slot 3", "campagne 12, 3 par place"),
+        ("recipient doctor", "les invitations vont au médecin"),
+        ("situation c", "un groupe"),
+        ("last_name,language", "nom de famille, langue"),
+        ("replaced", "remplacée par une nouvelle inscription"),
+        ("something new", "something new"),
+    ],
+)
+def test_details_are_worded_in_the_readers_language(app, detail, words):
+    with app.test_request_context(), force_locale("fr"):
+        assert audit_labels.detail_words(detail) == words
 
 
 def test_filters(login, events):
