@@ -12,6 +12,7 @@ import logging
 from datetime import UTC, datetime
 
 from flask import abort, redirect, request, url_for
+from flask_babel import gettext as _
 
 from app import i18n, security
 from app.citizen.direct_forms import ClaimForm
@@ -32,7 +33,11 @@ logger = logging.getLogger(__name__)
 def list_moments():
     raw = request.args.get("postcode", "")[:20].strip()
     postcode = centre_service.normalise_postcode(raw)
-    error = bool(raw) and not (postcode and centre_service.is_known_postcode(postcode))
+    error = None
+    if raw and postcode is None:
+        error = _("Enter a Belgian postcode of 4 digits, for example 9000.")
+    elif raw and not centre_service.is_known_postcode(postcode):
+        error = _("We do not know this postcode in Belgium.")
 
     near, others = direct.open_moments(None if error else postcode, _now())
 
@@ -42,7 +47,7 @@ def list_moments():
         status=422 if error else 200,
         postcode=raw,
         postcode_error=error,
-        searched=bool(postcode) and not error,
+        searched=bool(postcode) and error is None,
         near=near,
         others=others,
     )

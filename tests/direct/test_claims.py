@@ -121,6 +121,24 @@ def test_a_bad_postcode_is_an_error_in_the_fragment(client, make_moment, app_ctx
     assert len(fragment.select("ul.moment-list li")) == 1
 
 
+def test_an_unknown_postcode_is_named_as_unknown(client, make_moment, app_ctx):
+    make_moment()
+
+    bad = soup(client.get("/de/moments?postcode=9999"))
+
+    assert bad.find(id="postcode-error").get_text(" ", strip=True) == (
+        "Fehler: Diese Postleitzahl ist uns in Belgien nicht bekannt."
+    )
+
+
+def test_without_any_moment_the_list_says_there_is_none(client, app_ctx):
+    page = soup(client.get("/nl/moments"))
+
+    text = page.find(id="moments").get_text(" ", strip=True)
+    assert "Er zijn op dit ogenblik geen open momenten." in text
+    assert "andere" not in text
+
+
 def test_ended_and_closed_moments_are_not_offered(client, make_moment, app_ctx):
     closed = make_moment()
     db.session.get(OpenMoment, closed).state = MomentState.CLOSED
