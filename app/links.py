@@ -66,5 +66,10 @@ def personal_url(entry, lang=None):
     return _url(f"/{lang or entry.language}/me/{personal_token(entry)}")
 
 
+def help_url(language):
+    """The information page's part with the contact centres' numbers."""
+    return _url(f"/{language}/info#help")
+
+
 def confirm_url(submission):
     return _url(f"/{submission.language}/confirm/{confirm_token(submission)}")

@@ -44,7 +44,7 @@ def registration_outcome(submission, outcome):
             entry,
             "registration_refused",
             _l("You cannot be placed on the reserve list"),
-            {},
+            {"help_url": links.help_url(entry.language)},
         )
     if submission.is_update:
         return _to_responsible(

@@ -4,7 +4,6 @@ Like app.notices: each function queues its e-mail in the outbox within the
 caller's transaction; the caller commits.
 """
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from app import links
@@ -41,13 +40,12 @@ def details_corrected(entry, correction):
 
 def email_replaced(old_email, language, entry_id):
     """Tell the old address that messages now go elsewhere (not where)."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     return outbox.queue_email(
         to=old_email,
         language=language,
         purpose="email_replaced",
         template="email_replaced",
         subject=_l("The e-mail address of your registration was changed"),
-        context={"help_url": f"{base}/{language}/info#help"},
+        context={"help_url": links.help_url(language)},
         entry_id=entry_id,
     )

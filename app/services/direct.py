@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import links
 from app.extensions import db
 from app.models import (
     BookingNotification,
@@ -423,6 +424,9 @@ def refuse_claim(claim, reason, now):
                 "eligibility": person.eligibility,
                 "moment": claim.moment,
                 "centre": claim.moment.centre,
+                "help_url": links.help_url(
+                    claim.language if own else person.entry.language
+                ),
             },
             entry_id=claim.entry_id,
         )

@@ -38,6 +38,7 @@ from datetime import UTC, date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 
+from app import links
 from app.adapters import vcdb
 from app.extensions import db
 from app.formats import format_day
@@ -222,7 +223,11 @@ def _queue_not_placed(email, language, names, others_stay, entry_id=None):
         purpose="group_members_removed",
         template="group_members_removed",
         subject=_l("Not everyone in your group could be placed on the reserve list"),
-        context={"names": names, "others_stay": others_stay},
+        context={
+            "names": names,
+            "others_stay": others_stay,
+            "help_url": links.help_url(language),
+        },
         entry_id=entry_id,
     )
 

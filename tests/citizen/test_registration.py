@@ -458,6 +458,8 @@ def test_the_refusal_mail_does_not_say_what_the_database_said(client, app_ctx, v
     # Anyone can type someone else's national number with their own address:
     # the answer must be the same whatever the database knows.
     assert bodies[0] == bodies[1] == bodies[2]
+    # With the way to the contact centres' numbers.
+    assert "http://127.0.0.1:5000/nl/info#help" in bodies[0]
 
 
 def test_the_citizen_form_and_its_fragments_speak_to_the_person(client):
