@@ -138,7 +138,7 @@ def register_group(data, registered_by_id=None, now=None):
             token=token, language=data.language, created_at=now, notified_at=now
         )
         db.session.add(submission)
-        _queue_not_placed(contact.email, data.language, left_out, others_stay=False)
+        _queue_not_placed(contact, data.language, left_out, others_stay=False)
         logger.info("group registration refused: nobody could be added")
         return submission
 
@@ -206,7 +206,7 @@ def settle_group(entry, submissions):
             logger.info("group entry %s: %d members taken out", entry.id, len(removed))
     if names:
         _queue_not_placed(
-            entry.responsible.email,
+            entry.responsible,
             entry.language,
             names,
             others_stay=bool(staying),
@@ -216,14 +216,17 @@ def settle_group(entry, submissions):
     return names
 
 
-def _queue_not_placed(email, language, names, others_stay, entry_id=None):
+def _queue_not_placed(responsible, language, names, others_stay, entry_id=None):
+    """Tell the group's responsible (a Person or PersonData), by first name,
+    who could not be placed."""
     return outbox.queue_email(
-        to=email,
+        to=responsible.email,
         language=language,
         purpose="group_members_removed",
         template="group_members_removed",
         subject=_l("Not everyone in your group could be placed on the reserve list"),
         context={
+            "recipient_name": responsible.first_name,
             "names": names,
             "others_stay": others_stay,
             "help_url": links.help_url(language),

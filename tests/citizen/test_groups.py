@@ -289,6 +289,7 @@ def test_an_ineligible_member_leaves_the_group_and_the_responsible_is_told(
     ).one()
     assert removed.recipient == "maria.peeters@example.be"
     assert removed.language == "nl"
+    assert removed.body.startswith("Beste Maria,")
     assert "- Piet" in removed.body
     assert "Pieters" not in removed.body and PIET not in removed.body
     assert "De andere personen van uw groep blijven op de lijst." in removed.body
