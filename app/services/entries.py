@@ -73,6 +73,20 @@ class RegistrationData:
         return cls(**data)
 
 
+def proposed_update(submission):
+    """What confirming `submission` would store, for the person to see before
+    they confirm: (RegistrationData, whether availability and centres would
+    change too), or None when there is nothing to confirm. A group keeps its
+    shared availability and centres (see `apply_update`)."""
+    if not submission.is_update or submission.applied_at or not submission.payload:
+        return None
+    entry = submission.entry
+    return (
+        RegistrationData.from_json(submission.payload),
+        entry is not None and entry.kind != EntryKind.GROUP,
+    )
+
+
 def find_person(ssin):
     return db.session.scalar(select(Person).filter_by(ssin_hash=lookup_hash(ssin)))
 

@@ -287,7 +287,12 @@ def test_registering_again_never_duplicates_and_needs_confirmation(
     assert confirm.recipient == "maria.peeters@example.be"
     link = next(line for line in confirm.body.splitlines() if "/nl/confirm/" in line)
     path = link.strip().replace("http://127.0.0.1:5000", "")
-    assert client.get(path).status_code == 200
+    page = client.get(path)
+    assert page.status_code == 200
+    # The page shows what confirming would store, before anything changes.
+    shown = soup(page).find("dl").get_text(" ", strip=True)
+    assert "maria@example.be" in shown and "Maria Peeters" in shown
+    assert "Vaccinatiecentrum Gent" in shown
     assert db.session.scalar(select(Person)).email == "maria.peeters@example.be"
     assert client.post(path).status_code == 303
     db.session.expire_all()
