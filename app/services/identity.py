@@ -75,7 +75,7 @@ def normalise_name(raw, field):
         )
         raise DomainError(message, field)
     if any(
-        unicodedata.category(c)[0] in "CS" and c not in "'’" for c in text
+        unicodedata.category(c)[0] in "CSN" and c not in "'’" for c in text
     ) or not any(c.isalpha() for c in text):
         message = (
             _l("Write the last name with letters, spaces, hyphens and apostrophes.")
