@@ -267,7 +267,9 @@ def test_a_third_party_already_on_the_list_is_not_revealed(client, app_ctx, vcdb
     update = db.session.scalars(select(Submission).filter_by(is_update=True)).one()
     assert update.entry_id == first.id
     confirmations = db.session.scalars(
-        select(OutboxMessage).filter_by(purpose="third_party_confirmation")
+        select(OutboxMessage)
+        .filter_by(purpose="third_party_confirmation")
+        .order_by(OutboxMessage.id)
     ).all()
     assert len(confirmations) == 2
     assert "- Jozef\n- Aline" in confirmations[1].body
