@@ -72,4 +72,8 @@ def help_url(language):
 
 
 def confirm_url(submission):
-    return _url(f"/{submission.language}/confirm/{confirm_token(submission)}")
+    """In the language of the registration it asks to change: the message
+    with this link goes to that registration's address, in its language."""
+    entry = submission.entry
+    lang = entry.language if entry is not None else submission.language
+    return _url(f"/{lang}/confirm/{confirm_token(submission)}")

@@ -186,13 +186,18 @@ def invite_more(campaign_id):
     if not ActionForm().validate():
         abort(400)
 
+    now = _now()
     try:
-        room = campaigns.invite_more(campaign.id, actor=current_user, now=_now())
+        room = campaigns.invite_more(campaign.id, actor=current_user, now=now)
     except DomainError:
         return _back(campaign, "not_inviting")
     db.session.commit()
 
-    return _back(campaign, "inviting" if room > 0 else "no_room")
+    if room <= 0:
+        return _back(campaign, "no_room")
+    if campaigns.nobody_left(campaign, campaigns.counts(campaign), now):
+        return _back(campaign, "nobody_left")
+    return _back(campaign, "inviting")
 
 
 @bp.post("/campaigns/<int:campaign_id>/per-slot")

@@ -147,6 +147,9 @@ def confirm_update(token):
     entry = entries.apply_update(submission)
     if entry is None:
         abort(404)
+    # The update retired every link sent so far: send the new one, to the
+    # address now registered.
+    notices.confirmation_again(entry)
     db.session.commit()
     logger.info("entry %s updated after confirmation", entry.id)
     # The update bumped the link version: send the person to a fresh link.

@@ -272,10 +272,10 @@ def accepts_invitations(campaign, now):
 
 
 def nobody_left(campaign, counted, now):
-    """True when an inviting campaign has room, no invitation is waiting for
-    an answer and nobody in line fits the room: staff see that no more
-    invitations go out until someone new can come."""
-    if not accepts_invitations(campaign, now) or counted.room <= 0 or counted.waiting:
+    """True when an inviting campaign has room and nobody in line fits it:
+    staff see that no more invitations go out until someone new can come
+    (or an invitation still waiting is declined or expires)."""
+    if not accepts_invitations(campaign, now) or counted.room <= 0:
         return False
     return not _next_units(campaign, counted.room, set())
 

@@ -304,10 +304,10 @@ def test_the_live_screen_counts_and_shows_no_personal_data(staff, data, vcdb):
 
 
 def test_the_live_screen_says_when_nobody_is_left_to_invite(staff, data, vcdb):
-    # Two slots, one person in line: invited, so nobody left yet to tell of.
-    campaign_id, (only,) = future_campaign(data, vcdb, 1930, slots=2)
+    # One slot and one person in line: invited, and nobody left behind them.
+    campaign_id, (only,) = future_campaign(data, vcdb, 1930, slots=1)
     page = soup(staff.get(f"/centre/campaigns/{campaign_id}"))
-    assert page.find(id="nobody-left") is None
+    assert page.find(id="nobody-left") is None  # no room: nothing to say
 
     def cannot_come():
         invitations.decline(only, now=datetime.now(UTC))
@@ -317,6 +317,18 @@ def test_the_live_screen_says_when_nobody_is_left_to_invite(staff, data, vcdb):
     page = soup(staff.get(f"/centre/campaigns/{campaign_id}"))
 
     assert "Er is niemand meer om uit te nodigen" in page.find(id="nobody-left").text
+
+
+def test_nobody_left_shows_while_an_invitation_waits(staff, data, vcdb):
+    # Two slots, one person in line: invited and waiting, one slot nobody fits.
+    campaign_id, _ = future_campaign(data, vcdb, 1930, slots=2)
+
+    page = soup(staff.get(f"/centre/campaigns/{campaign_id}"))
+    assert page.find(id="nobody-left") is not None
+    response = staff.post(f"/centre/campaigns/{campaign_id}/invite")
+    assert response.headers["Location"].endswith("?done=nobody_left")
+    page = soup(staff.get(response.headers["Location"]))
+    assert "Er is op dit moment niemand meer om uit te nodigen." in page.text
 
 
 def test_htmx_polling_gets_the_fragment_only(staff, data, vcdb):
@@ -348,7 +360,8 @@ def test_a_closed_campaign_stops_polling(staff, data, vcdb):
 
 
 def test_invite_more_starts_a_wave_or_says_there_is_no_room(staff, data, vcdb):
-    campaign_id, _ = future_campaign(data, vcdb, 1930, slots=2)
+    # Someone in line, not invited yet.
+    campaign_id, _ = future_campaign(data, vcdb, 1930, slots=2, wave=False)
 
     response = staff.post(f"/centre/campaigns/{campaign_id}/invite")
     assert response.headers["Location"].endswith("?done=inviting")

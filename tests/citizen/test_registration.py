@@ -269,14 +269,19 @@ def test_registering_again_never_duplicates_and_needs_confirmation(
 ):
     first = client.post("/nl/register", data=form())
     eligibility_jobs.check_entry(db.session.scalar(select(Entry.id)))
+    # In German now: the message to the old address stays in Dutch.
     second = client.post(
-        "/nl/register",
-        data=form(email="maria@example.be", ssin="45.03.12-123." + ELIGIBLE[-2:]),
+        "/de/register",
+        data=form(
+            email="maria@example.be",
+            ssin="45.03.12-123." + ELIGIBLE[-2:],
+            language="de",
+        ),
     )
 
     # Same answer, same kind of page: nothing tells the two apart.
     assert first.status_code == second.status_code == 303
-    assert second.headers["Location"].startswith("/nl/register/status/")
+    assert second.headers["Location"].startswith("/de/register/status/")
     assert count(Person) == 1 and count(Entry) == 1
     entry_id = db.session.scalar(select(Entry.id))
     eligibility_jobs.check_entry(entry_id)
@@ -284,7 +289,7 @@ def test_registering_again_never_duplicates_and_needs_confirmation(
         select(OutboxMessage).filter_by(purpose="confirm_update")
     ).one()
     # Sent to the address already registered, not to the new one.
-    assert confirm.recipient == "maria.peeters@example.be"
+    assert (confirm.recipient, confirm.language) == ("maria.peeters@example.be", "nl")
     link = next(line for line in confirm.body.splitlines() if "/nl/confirm/" in line)
     path = link.strip().replace("http://127.0.0.1:5000", "")
     page = client.get(path)
@@ -297,6 +302,15 @@ def test_registering_again_never_duplicates_and_needs_confirmation(
     assert client.post(path).status_code == 303
     db.session.expire_all()
     assert db.session.scalar(select(Person)).email == "maria@example.be"
+    # Every older link died with the update: the new one goes to the new
+    # address, in the new language.
+    fresh = db.session.scalars(
+        select(OutboxMessage)
+        .filter_by(purpose="registration_accepted")
+        .order_by(OutboxMessage.id.desc())
+    ).first()
+    assert (fresh.recipient, fresh.language) == ("maria@example.be", "de")
+    assert "/de/me/" in fresh.body
 
 
 def test_a_refused_registration_does_not_keep_the_number_out(client, app_ctx, vcdb):
