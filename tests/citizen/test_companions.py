@@ -131,7 +131,7 @@ def test_a_companion_is_offered_nothing_to_renew(client, app_ctx, vcdb):
 
     accepted = db.session.scalar(select(OutboxMessage)).body
     assert "voor dat dagdeel alleen" in " ".join(accepted.split())
-    assert "herinnering" not in accepted
+    assert "herinnering" not in accepted and "verlengen" not in accepted
     page = soup(client.get(f"/nl/me/{links.personal_token(entry)}"))
     assert page.find("form", action=lambda a: a and a.endswith("/renew")) is None
     assert "Kies een ander dagdeel als de afspraak verplaatst werd" in page.get_text()

@@ -36,7 +36,7 @@ AGENT = {
 }
 
 
-def body(
+def raw_body(
     language, kind="self", doctor_id=None, registered_by_id=None, recipient="person"
 ):
     entry = SimpleNamespace(
@@ -62,8 +62,15 @@ def body(
             "personal_url": "https://lmb.example/me/token",
         },
     )
-    # Sentences may wrap at any space; compare them on one line.
-    return " ".join(message.body.split())
+    return message.body
+
+
+def body(
+    language, kind="self", doctor_id=None, registered_by_id=None, recipient="person"
+):
+    """The message on one line: sentences may wrap at any space."""
+    text = raw_body(language, kind, doctor_id, registered_by_id, recipient)
+    return " ".join(text.split())
 
 
 @pytest.mark.parametrize("language", ["nl", "fr", "de"])
@@ -91,3 +98,9 @@ def test_someone_who_registered_themselves_reads_neither(app_ctx):
 
     for sentence in (AGENT["nl"], DOCTOR_TO_PERSON["nl"], DOCTOR_TO_DOCTOR["nl"]):
         assert sentence not in text
+
+
+def test_the_doctors_sentence_is_a_paragraph_of_its_own(app_ctx):
+    text = raw_body("nl", "patient", doctor_id=7, registered_by_id=7)
+
+    assert "op dit adres.\n\nVaccinatiecentra:" in text
