@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from app.admin.charts import bar_chart
 from app.services import reports
+from app.services.centres import AREA_LABELS
 from app.services.reports import KIND_LABELS, REGION_LABELS, STATE_LABELS, shown
 
 # Longest period drawn day by day; longer periods get the table only.
@@ -110,10 +111,14 @@ def _region_rows(counts):
 
 
 def _province_rows(counts, lang):
+    """Provinces keyed by their Dutch name, named in the reader's language
+    (the reference data has Dutch and French names only)."""
     names = reports.province_names()
     rows = []
     for key, count in counts.items():
-        if key in names:
+        if key in AREA_LABELS:
+            label = str(AREA_LABELS[key])
+        elif key in names:
             label = names[key][1] if lang == "fr" else names[key][0]
         else:
             label = str(REGION_LABELS.get(key, key))

@@ -162,6 +162,19 @@ def test_csv_hides_small_counts_even_for_operators(login, data):
     assert values["by_day", "2021-04-10"] == "0"
 
 
+@pytest.mark.parametrize(
+    ("lang", "province"),
+    [("nl", "Oost-Vlaanderen"), ("fr", "Flandre orientale"), ("de", "Ostflandern")],
+)
+def test_provinces_are_named_in_the_readers_language(login, data, lang, province):
+    client = login(OPERATOR)
+    client.get(f"/staff/language/{lang}")
+
+    text = page(client.get("/admin/reports", query_string=WEEK)).get_text()
+
+    assert province in text
+
+
 def test_a_period_the_wrong_way_round_is_refused(login):
     client = login(OPERATOR)
 
