@@ -220,7 +220,7 @@ def test_the_form_shows_every_error_in_the_staff_language(staff):
     page = soup(response)
     summary = [li.get_text(strip=True) for li in page.select(".error-summary li")]
     assert summary == [
-        "Choisissez une date au maximum 14 jours après aujourd'hui.",
+        "Choisissez une date au maximum 14 jours après aujourd’hui.",
         "La fin doit être plus tard que le début.",
         "Indiquez un nombre de places de 1 à 500.",
         "Indiquez une marge de 5 à 180 minutes.",
