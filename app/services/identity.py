@@ -57,6 +57,17 @@ def age_on(birth, day):
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+# Punctuation a name may hold: hyphens, apostrophes, the dot of an initial.
+NAME_PUNCTUATION = frozenset("-‐'’.")
+
+
+def _not_in_a_name(char):
+    kind = unicodedata.category(char)[0]
+    if kind == "P":
+        return char not in NAME_PUNCTUATION
+    return kind in "CSN"
+
+
 def normalise_name(raw, field):
     text = unicodedata.normalize("NFC", " ".join((raw or "").split()))
     if not text:
@@ -74,9 +85,7 @@ def normalise_name(raw, field):
             else _l("The first name can have at most 100 characters.")
         )
         raise DomainError(message, field)
-    if any(
-        unicodedata.category(c)[0] in "CSN" and c not in "'’" for c in text
-    ) or not any(c.isalpha() for c in text):
+    if any(_not_in_a_name(c) for c in text) or not any(c.isalpha() for c in text):
         message = (
             _l("Write the last name with letters, spaces, hyphens and apostrophes.")
             if field == "last_name"
