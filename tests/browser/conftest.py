@@ -105,6 +105,9 @@ def new_page(browser, live_server):
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
+        # The page has the browser's focus, as a page a person uses would:
+        # Chromium applies `autofocus` only in a focused page.
+        page.bring_to_front()
         if path is not None:
             page.goto(path)
         return page
