@@ -22,7 +22,7 @@ from jobs import (
 
 PREFIX = config.read_settings()["RQ_QUEUE_PREFIX"]
 
-# XXX: RQ 2.12's cron builds its queues without a serializer, so it would
+# Limitation: RQ 2.12's cron builds its queues without a serializer, so it would
 # pickle the jobs it enqueues and our workers, which read JSON only, could not
 # run them. Its module-level Queue is swapped here, in the cron process only.
 cron.Queue = functools.partial(Queue, serializer=JSONSerializer)

@@ -110,20 +110,12 @@ def _region_rows(counts):
     )
 
 
-def _province_rows(counts, lang):
-    """Provinces keyed by their Dutch name, named in the reader's language
-    (the reference data has Dutch and French names only)."""
-    names = reports.province_names()
-    rows = []
-    for key, count in counts.items():
-        if key in AREA_LABELS:
-            label = str(AREA_LABELS[key])
-        elif key in names:
-            label = names[key][1] if lang == "fr" else names[key][0]
-        else:
-            label = str(REGION_LABELS.get(key, key))
-        rows.append((key, label, count))
-    return _by_count(rows)
+def _province_rows(counts):
+    """Provinces keyed by their Dutch name, named in the reader's language."""
+    return _by_count(
+        (key, str(AREA_LABELS.get(key) or REGION_LABELS.get(key, key)), count)
+        for key, count in counts.items()
+    )
 
 
 def _postcode_rows(counts):
@@ -137,15 +129,15 @@ def _day_rows(report):
     ]
 
 
-def tables(report, exact, lang):
+def tables(report, exact):
     """Named breakdowns: {name: (title, [(label, text)])}."""
     return {
         name: (title, [(label, shown(count, exact)) for _c, label, count in rows])
-        for name, (title, rows) in _raw_tables(report, lang).items()
+        for name, (title, rows) in _raw_tables(report).items()
     }
 
 
-def _raw_tables(report, lang):
+def _raw_tables(report):
     """{name: (title, [(code, label, count)])}."""
     registered = report.registered_spread
     invited = report.invited_spread
@@ -163,11 +155,11 @@ def _raw_tables(report, lang):
         ),
         "registered_provinces": (
             _("People registered, by province"),
-            _province_rows(registered.by_province, lang),
+            _province_rows(registered.by_province),
         ),
         "invited_provinces": (
             _("People invited, by province"),
-            _province_rows(invited.by_province, lang),
+            _province_rows(invited.by_province),
         ),
         "registered_postcodes": (
             _("People registered, by postcode"),
@@ -191,10 +183,10 @@ CHARTS = (
 )
 
 
-def charts(report, exact, lang):
+def charts(report, exact):
     """{name: svg} for the breakdowns drawn as charts."""
     drawn = {}
-    for name, (title, rows) in _raw_tables(report, lang).items():
+    for name, (title, rows) in _raw_tables(report).items():
         if name not in CHARTS:
             continue
         if name == "by_day" and report.period.days > MAX_CHART_DAYS:
@@ -214,7 +206,7 @@ def charts(report, exact, lang):
     return drawn
 
 
-def csv_text(report, centre_code, lang):
+def csv_text(report, centre_code):
     """The report as CSV, counts of 1 to 4 written "<5" whoever downloads it."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -224,7 +216,7 @@ def csv_text(report, centre_code, lang):
     writer.writerow(["period", "centre", centre_code or "all"])
     for key, _label, text in summary_rows(report, exact=False):
         writer.writerow(["summary", key, text])
-    for name, (_title, rows) in _raw_tables(report, lang).items():
+    for name, (_title, rows) in _raw_tables(report).items():
         for code, _label, count in rows:
             writer.writerow([name, _safe_cell(code), shown(count)])
     return out.getvalue()

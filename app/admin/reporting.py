@@ -14,7 +14,6 @@ from app.admin.forms import ReportForm
 from app.admin.views import bp
 from app.auth.access import require_centre_access, role_required
 from app.extensions import db
-from app.i18n import select_locale
 from app.models import Centre, Role
 from app.rendering import render
 from app.services import reports
@@ -47,7 +46,7 @@ def download_report():
     code = centre.code if centre else None
     name = f"lmb-report-{code or 'all'}-{period.first}-{period.last}.csv"
     return Response(
-        presentation.csv_text(report, code, select_locale()),
+        presentation.csv_text(report, code),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -96,15 +95,14 @@ def _chosen_centre(raw):
 
 def _page(form, report, centre, status=200):
     exact = current_user.role == Role.OPERATOR
-    lang = select_locale()
     context = {"form": form, "report": report, "centre": centre, "exact": exact}
     if exact:
         context["centres"] = db.session.scalars(select(Centre).order_by(Centre.name))
     if report is not None:
         context.update(
             summary=presentation.summary_rows(report, exact),
-            tables=presentation.tables(report, exact, lang),
-            charts=presentation.charts(report, exact, lang),
+            tables=presentation.tables(report, exact),
+            charts=presentation.charts(report, exact),
             csv_args=_csv_args(report, centre),
         )
     return render("admin/reports.html", status=status, **context)

@@ -9,7 +9,7 @@ and minutes left. Staff follow the names in the regular booking system.
 """
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import Blueprint, abort, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
@@ -21,7 +21,7 @@ from app.centre.forms import ActionForm, CampaignForm, PerSlotForm
 from app.extensions import db
 from app.models import Campaign, CampaignState, Centre, InvitationState, Role
 from app.rendering import render
-from app.services import availability, campaigns, invitations
+from app.services import campaigns, invitations
 from app.services.campaigns import CampaignRequest, InvalidCampaign
 from app.services.errors import DomainError
 
@@ -89,7 +89,7 @@ def index():
 def new_campaign():
     form = CampaignForm(formdata=None)
     # Spare doses are mostly for today: the form starts there.
-    form.day.data = availability.local_now(_now()).date().isoformat()
+    form.day.data = campaigns.allowed_days(_now())[0].isoformat()
     centre = _chosen_centre(request.args.get("centre"))
     if centre is not None:
         form.centre.data = centre.code
@@ -125,15 +125,14 @@ def create_campaign():
 
 def _render_form(form, centre, status=200):
     choices = _centre_choices() if current_user.role == Role.OPERATOR else None
-    today = availability.local_now(_now()).date()
-    last_day = today + timedelta(days=campaigns.MAX_DAYS_AHEAD)
+    first_day, last_day = campaigns.allowed_days(_now())
     return render(
         "centre/new.html",
         status=status,
         form=form,
         centre=centre,
         choices=choices,
-        day_range={"min": today.isoformat(), "max": last_day.isoformat()},
+        day_range={"min": first_day.isoformat(), "max": last_day.isoformat()},
     )
 
 
@@ -186,18 +185,13 @@ def invite_more(campaign_id):
     if not ActionForm().validate():
         abort(400)
 
-    now = _now()
     try:
-        room = campaigns.invite_more(campaign.id, actor=current_user, now=now)
+        told = campaigns.invite_more(campaign.id, actor=current_user, now=_now())
     except DomainError:
         return _back(campaign, "not_inviting")
     db.session.commit()
 
-    if room <= 0:
-        return _back(campaign, "no_room")
-    if campaigns.nobody_left(campaign, campaigns.counts(campaign), now):
-        return _back(campaign, "nobody_left")
-    return _back(campaign, "inviting")
+    return _back(campaign, told)
 
 
 @bp.post("/campaigns/<int:campaign_id>/per-slot")

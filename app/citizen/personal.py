@@ -15,7 +15,6 @@ from app.citizen import calendar
 from app.citizen.forms import AvailabilityForm
 from app.citizen.views import bp, centre_context, public_form_limits
 from app.extensions import db
-from app.models import Centre
 from app.rendering import render
 from app.services import availability, entries
 
@@ -126,16 +125,12 @@ def confirm_update_form(token):
     submission = links.submission_for_confirm_token(token)
     if submission is None or submission.entry is None:
         abort(404)
-    proposed = entries.proposed_update(submission)
-    data, whole = proposed if proposed else (None, False)
     return render(
         "citizen/confirm_update.html",
         token=token,
         applied=bool(submission.applied_at),
-        data=data,
-        whole=whole,
+        proposed=entries.proposed_update(submission),
         language_names=i18n.LANGUAGE_NAMES,
-        centres=[c for c in map(_centre, data.centre_ids if whole else []) if c],
     )
 
 
@@ -164,10 +159,6 @@ def confirm_update(token):
 
 def _centres(entry):
     return sorted((link.centre for link in entry.centres), key=lambda c: c.name)
-
-
-def _centre(centre_id):
-    return db.session.get(Centre, centre_id)
 
 
 def _render_change(form, entry, token, now, status=200):

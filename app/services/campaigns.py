@@ -137,10 +137,16 @@ def brussels_instant(day, wall_time):
     return instant
 
 
+def allowed_days(now):
+    """The first and last day a campaign opened at `now` may be on."""
+    today = now.astimezone(BRUSSELS).date()
+    return today, today + timedelta(days=MAX_DAYS_AHEAD)
+
+
 def problems(request, now):
     """What is wrong with `request` at `now`: [(field, message)], in form order."""
     found = []
-    today = now.astimezone(BRUSSELS).date()
+    today, last_day = allowed_days(now)
     day, start, end = request.day, request.start_time, request.end_time
     margin = request.margin_minutes
 
@@ -148,7 +154,7 @@ def problems(request, now):
         found.append(("day", _l("Enter the date of the campaign.")))
     elif day < today:
         found.append(("day", _l("This date has passed. Choose today or a later day.")))
-    elif day > today + timedelta(days=MAX_DAYS_AHEAD):
+    elif day > last_day:
         found.append(("day", _l("Choose a date at most 14 days from today.")))
     if start is None:
         found.append(("start_time", _l("Enter the time the campaign starts.")))
@@ -572,16 +578,24 @@ def set_per_slot(campaign_id, per_slot, *, actor, now):
     return campaign
 
 
+NO_ROOM = "no_room"
+NOBODY_LEFT = "nobody_left"
+INVITING = "inviting"
+
+
 def invite_more(campaign_id, *, actor, now):
-    """Staff ask for a wave now; return the room it has (0: nobody will be
-    invited unless per_slot is raised). Does not commit."""
+    """Staff ask for a wave now. Returns what staff are told: NO_ROOM (every
+    free slot has an open invitation: raise per_slot), NOBODY_LEFT (room, but
+    nobody in line fits it) or INVITING. Does not commit."""
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or not accepts_invitations(campaign, now):
         raise DomainError(_l("This campaign no longer invites anyone."))
-    room = counts(campaign).room
+    counted = counts(campaign)
     _audit(actor, "campaign_invite_more", campaign, now)
     invitations.after_commit_wave(campaign.id)
-    return room
+    if counted.room <= 0:
+        return NO_ROOM
+    return NOBODY_LEFT if nobody_left(campaign, counted, now) else INVITING
 
 
 def _audit(actor, action, campaign, now, extra=None):

@@ -412,9 +412,10 @@ def refuse_claim(claim, reason, now):
         # A number already on the reserve list is told at the address and in
         # the language it registered with, whatever the claim's page was in.
         own = claim.entry_id is not None or person.entry is None
+        language = claim.language if own else person.entry.language
         outbox.queue_email(
             to=person.email,
-            language=claim.language if own else person.entry.language,
+            language=language,
             purpose="direct_refused",
             template="direct_refused",
             subject=_l("We could not give you the vaccination moment"),
@@ -424,9 +425,7 @@ def refuse_claim(claim, reason, now):
                 "eligibility": person.eligibility,
                 "moment": claim.moment,
                 "centre": claim.moment.centre,
-                "help_url": links.help_url(
-                    claim.language if own else person.entry.language
-                ),
+                "help_url": links.help_url(language),
             },
             entry_id=claim.entry_id,
         )

@@ -73,18 +73,31 @@ class RegistrationData:
         return cls(**data)
 
 
+@dataclass
+class ProposedUpdate:
+    """What confirming an update would store. `whole`: availability, centres,
+    language and postcode change too (a group keeps its shared ones, see
+    `apply_update`); `centres` are then the Centre rows chosen."""
+
+    data: RegistrationData
+    whole: bool
+    centres: list
+
+
 def proposed_update(submission):
-    """What confirming `submission` would store, for the person to see before
-    they confirm: (RegistrationData, whether availability and centres would
-    change too), or None when there is nothing to confirm. A group keeps its
-    shared availability and centres (see `apply_update`)."""
+    """The ProposedUpdate of `submission`, for the person to see before they
+    confirm; None when there is nothing to confirm."""
     if not submission.is_update or submission.applied_at or not submission.payload:
         return None
+    data = RegistrationData.from_json(submission.payload)
     entry = submission.entry
-    return (
-        RegistrationData.from_json(submission.payload),
-        entry is not None and entry.kind != EntryKind.GROUP,
+    whole = entry is not None and entry.kind != EntryKind.GROUP
+    centres = (
+        db.session.scalars(select(Centre).where(Centre.id.in_(data.centre_ids))).all()
+        if whole
+        else []
     )
+    return ProposedUpdate(data, whole, sorted(centres, key=lambda c: c.name))
 
 
 def find_person(ssin):

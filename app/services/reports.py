@@ -381,15 +381,6 @@ def spread(postcode_counts):
     return result
 
 
-def province_names():
-    """Dutch province name -> (Dutch, French), for labels."""
-    return {
-        nl: (nl, fr)
-        for _postcode, (_region, nl, fr) in postcode_regions().items()
-        if nl
-    }
-
-
 # Public figures -------------------------------------------------------------
 
 ON_THE_LIST = (EntryState.PENDING, EntryState.ACTIVE, EntryState.PAUSED)

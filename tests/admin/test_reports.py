@@ -219,7 +219,7 @@ def summary_of(report, exact):
 
 def csv_summary_of(report):
     with force_locale("nl"):
-        rows = list(csv.reader(io.StringIO(presentation.csv_text(report, None, "nl"))))
+        rows = list(csv.reader(io.StringIO(presentation.csv_text(report, None))))
     return {item: value for section, item, value in rows[1:] if section == "summary"}
 
 
